@@ -1,0 +1,138 @@
+"""The API gateway: one origin for clients.
+
+/api/v1/<service>/... goes to each service: mounted in-process (embedded topology) or forwarded
+over HTTP with aiohttp (distributed). Bearer tokens are verified before anything is forwarded.
+Also serves the merged OpenAPI (/openapi.json, /docs) and /health for every service."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import BaseModel
+from starlette.types import ASGIApp
+
+from services.gateway.auth import VerifyTokenMiddleware
+from services.gateway.openapi import merge_openapi
+from services.gateway.proxy import Forwarder
+from services.gateway.settings import GatewaySettings
+from shared.errors import install_error_handlers
+from shared.logs import configure_logging
+from shared.observability import install_observability
+from shared.tokens import TokenVerifier
+
+SERVICES = ["identity", "authz", "profile", "activity", "feedback", "lifecycle"]
+DESCRIPTION = """User-management API of the ESOP platform (员工持股平台).
+
+Every service is reached under `/api/v1/<service>`. Authenticate with `POST /api/v1/identity/token`
+and send `Authorization: Bearer <access_token>`. Errors are RFC 9457 `application/problem+json`.
+The events each service publishes are listed at `/api/v1/<service>/events`."""
+
+
+class ServiceHealth(BaseModel):
+    status: str
+    checks: dict[str, str] = {}
+
+
+class PlatformHealth(BaseModel):
+    status: str
+    services: dict[str, ServiceHealth]
+
+
+def create_app(settings: GatewaySettings | None = None, mounts: dict[str, ASGIApp] | None = None) -> FastAPI:
+    """`mounts`: the service apps to serve in-process; without it, requests are forwarded."""
+    settings = settings or GatewaySettings()
+    configure_logging(settings.log_level)
+    state: dict[str, Any] = {}
+
+    def transport(name: str) -> httpx.AsyncBaseTransport | None:
+        return httpx.ASGITransport(app=mounts[name]) if mounts else None
+
+    def base_url(name: str) -> str:
+        return f"http://{name}" if mounts else settings.upstream(name)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        clients = {n: httpx.AsyncClient(base_url=base_url(n), transport=transport(n), timeout=5.0) for n in SERVICES}
+        state["clients"] = clients
+
+        async def fetch_jwks() -> dict[str, Any]:
+            resp = await clients["identity"].get("/.well-known/jwks.json")
+            resp.raise_for_status()
+            return resp.json()
+
+        state["verifier"] = TokenVerifier(fetch_jwks, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
+        async with contextlib.AsyncExitStack() as stack:
+            if mounts:
+                for sub in mounts.values():
+                    await stack.enter_async_context(sub.router.lifespan_context(sub))
+            else:
+                connector = aiohttp.TCPConnector(limit=settings.max_connections, limit_per_host=settings.max_connections,
+                                                 ttl_dns_cache=300)
+                session = aiohttp.ClientSession(connector=connector, auto_decompress=False,
+                                                timeout=aiohttp.ClientTimeout(total=settings.upstream_timeout_seconds))
+                stack.push_async_callback(session.close)
+                state["session"] = session
+            for c in clients.values():
+                stack.push_async_callback(c.aclose)
+            yield
+
+    app = FastAPI(title="ESOP platform API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
+                  openapi_url=None, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    install_error_handlers(app)
+
+    for name in SERVICES:
+        target = mounts[name] if mounts else Forwarder(settings.upstream(name), lambda: state["session"])
+        app.mount(f"/api/v1/{name}", target)
+
+    app.add_middleware(VerifyTokenMiddleware, verifier_provider=lambda: state["verifier"])
+    install_observability(app, "gateway")
+
+    async def service_docs() -> dict[str, dict[str, Any]]:
+        if mounts:
+            return {n: mounts[n].openapi() for n in SERVICES}  # type: ignore[attr-defined]
+        responses = await asyncio.gather(*(state["clients"][n].get("/openapi.json") for n in SERVICES))
+        return {n: r.json() for n, r in zip(SERVICES, responses, strict=True)}
+
+    @app.get("/openapi.json", include_in_schema=False)
+    async def openapi() -> JSONResponse:
+        if "openapi" not in state:
+            try:
+                docs = await service_docs()
+            except httpx.HTTPError:
+                return JSONResponse({"title": "a service is not reachable"}, status_code=503,
+                                    media_type="application/problem+json")
+            state["openapi"] = merge_openapi(docs, title=app.title, version=app.version, description=DESCRIPTION)
+        return JSONResponse(state["openapi"])
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="ESOP platform API")
+
+    @app.get("/health", response_model=PlatformHealth, summary="Readiness of every service")
+    async def health(request: Request) -> JSONResponse:
+        async def one(name: str) -> tuple[str, ServiceHealth]:
+            try:
+                resp = await state["clients"][name].get("/readyz")
+                body = resp.json()
+                return name, ServiceHealth(status=body.get("status", "unknown"), checks=body.get("checks", {}))
+            except Exception as exc:  # noqa: BLE001
+                return name, ServiceHealth(status="unreachable", checks={"http": type(exc).__name__})
+
+        results = dict(await asyncio.gather(*(one(n) for n in SERVICES)))
+        ok = all(h.status == "ok" for h in results.values())
+        body = PlatformHealth(status="ok" if ok else "degraded", services=results)
+        return JSONResponse(body.model_dump(), status_code=200 if ok else 503)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": "gateway"}
+
+    return app

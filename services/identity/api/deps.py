@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from services.identity.deps import IdentityDeps
+from services.identity.handlers.sessions import ClientInfo
+
+
+def _deps(request: Request) -> IdentityDeps:
+    return request.app.state.identity
+
+
+def _client(request: Request) -> ClientInfo:
+    forwarded = request.headers.get("x-forwarded-for")
+    ip = forwarded.split(",")[0].strip() if forwarded else (request.client.host if request.client else None)
+    return ClientInfo(ip=ip[:64] if ip else None, user_agent=request.headers.get("user-agent"))
+
+
+Deps = Annotated[IdentityDeps, Depends(_deps)]
+Client = Annotated[ClientInfo, Depends(_client)]

@@ -1,0 +1,63 @@
+"""Companies and platform administrators."""
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from services.identity.deps import IdentityDeps
+from services.identity.domain.contact import normalize_email, normalize_mobile
+from services.identity.domain.credentials import hash_password, new_invitation_code, password_problems
+from services.identity.events import PlatformAdminCreated, TenantCreated, UserInvited
+from services.identity.persistence.tables import Invitation, Tenant, User
+from shared.errors import Conflict, Unprocessable
+
+
+async def create_platform_admin(session: AsyncSession, deps: IdentityDeps, *, email: str, name: str,
+                                password: str) -> User:
+    email = normalize_email(email)
+    if problems := password_problems(password, personal=[name, email.split("@")[0]]):
+        raise Unprocessable("The password is too weak.", errors=[
+            {"loc": ["body", "password"], "msg": p, "type": "password_policy"} for p in problems])
+    existing = (await session.execute(select(User).where(User.tenant_id.is_(None), User.email == email))).scalar()
+    if existing:
+        raise Conflict(f"A platform administrator with email {email} already exists.")
+    user = User(tenant_id=None, name=name, email=email, status="active", is_platform_admin=True,
+                password_hash=hash_password(password), registered_at=deps.clock())
+    session.add(user)
+    await session.flush()
+    await deps.publish(session, PlatformAdminCreated(user_id=user.id, email=email), subject=user.id, tenant_id=None)
+    return user
+
+
+async def invite_user(session: AsyncSession, deps: IdentityDeps, user: User, role: str) -> Invitation:
+    """Add an invitation for a new `user` (already flushed) and publish that they were invited."""
+    invitation = Invitation(tenant_id=user.tenant_id, user_id=user.id, code=new_invitation_code(), role=role,
+                            expires_at=deps.clock() + timedelta(days=deps.settings.invitation_ttl_days))
+    session.add(invitation)
+    await session.flush()
+    await deps.publish(session, UserInvited(user_id=user.id, tenant_id=user.tenant_id, name=user.name,  # type: ignore[arg-type]
+                                            employee_no=user.employee_no, department=user.department,
+                                            hire_date=user.hire_date, role=role),
+                       subject=user.id, tenant_id=user.tenant_id)
+    return invitation
+
+
+async def create_tenant(session: AsyncSession, deps: IdentityDeps, *, name: str, admin_name: str, admin_email: str,
+                        admin_mobile: str) -> tuple[Tenant, User]:
+    existing = (await session.execute(select(Tenant).where(Tenant.name == name))).scalar()
+    if existing:
+        raise Conflict(f"A company named '{name}' already exists.", tenant_id=str(existing.id))
+    tenant = Tenant(id=uuid.uuid4(), name=name)
+    session.add(tenant)
+    await session.flush()
+    admin = User(tenant_id=tenant.id, name=admin_name, email=normalize_email(admin_email),
+                 mobile=normalize_mobile(admin_mobile, deps.settings.phone_region), status="invited")
+    session.add(admin)
+    await session.flush()
+    await deps.publish(session, TenantCreated(tenant_id=tenant.id, name=name, admin_user_id=admin.id),
+                       subject=admin.id, tenant_id=tenant.id)
+    await invite_user(session, deps, admin, "company_admin")
+    return tenant, admin

@@ -1,0 +1,51 @@
+"""The event bus: an interface with an in-process and a Kafka implementation."""
+from __future__ import annotations
+
+import abc
+import logging
+from collections.abc import Awaitable, Callable
+
+from shared.events import CloudEvent
+
+log = logging.getLogger("esop.bus")
+
+Handler = Callable[[CloudEvent], Awaitable[None]]
+
+
+class EventBus(abc.ABC):
+    @abc.abstractmethod
+    async def publish(self, events: list[CloudEvent]) -> None:
+        """Deliver `events` durably (or raise): on return the bus owns them."""
+
+    @abc.abstractmethod
+    def subscribe(self, group: str, topics: list[str], handler: Handler) -> None:
+        """Call `handler` for every event on `topics`, once per consumer group (at least once)."""
+
+    async def start(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    async def stop(self) -> None:  # noqa: B027 - optional hook
+        pass
+
+    async def ready(self) -> bool:
+        return True
+
+
+class InProcessBus(EventBus):
+    """For the embedded topology: publish returns once every subscriber has handled the event.
+
+    Subscribers record events in their inbox in their own transaction, so a crash between
+    delivery and the relay marking the row published only causes a harmless redelivery.
+    """
+
+    def __init__(self) -> None:
+        self._subs: list[tuple[str, set[str], Handler]] = []
+
+    def subscribe(self, group: str, topics: list[str], handler: Handler) -> None:
+        self._subs.append((group, set(topics), handler))
+
+    async def publish(self, events: list[CloudEvent]) -> None:
+        for event in events:
+            for _group, topics, handler in self._subs:
+                if event.topic in topics:
+                    await handler(event)

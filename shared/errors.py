@@ -1,0 +1,163 @@
+"""RFC 9457 problem+json errors: typed errors that carry their status, one renderer."""
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.logs import request_id_var
+
+PROBLEM = "application/problem+json"
+log = logging.getLogger("esop.errors")
+
+
+class FieldError(BaseModel):
+    loc: list[str | int] = Field(description="Where the error is: body/query/path then field names, or row and column")
+    msg: str
+    type: str = "value_error"
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem details object."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    request_id: str | None = None
+    errors: list[FieldError] | None = None
+
+
+class ProblemError(Exception):
+    status = 400
+    title = "Bad Request"
+    type = "about:blank"
+
+    def __init__(self, detail: str | None = None, *, errors: list[dict[str, Any]] | None = None,
+                 headers: dict[str, str] | None = None, keep_changes: bool = False, **extra: Any):
+        """`keep_changes`: commit the request's transaction before answering with this error
+        (a failed login still counts the failure and records its event)."""
+        super().__init__(detail or self.title)
+        self.keep_changes = keep_changes
+        self.detail = detail
+        self.errors = errors
+        self.headers = headers
+        self.extra = extra
+
+
+class BadRequest(ProblemError):
+    status, title = 400, "Bad Request"
+
+
+class Unauthorized(ProblemError):
+    status, title = 401, "Unauthorized"
+
+    def __init__(self, detail: str | None = None, **kw: Any):
+        kw.setdefault("headers", {"WWW-Authenticate": "Bearer"})
+        super().__init__(detail, **kw)
+
+
+class Forbidden(ProblemError):
+    status, title = 403, "Forbidden"
+
+
+class NotFound(ProblemError):
+    status, title = 404, "Not Found"
+
+
+class Conflict(ProblemError):
+    status, title = 409, "Conflict"
+
+
+class Gone(ProblemError):
+    status, title = 410, "Gone"
+
+
+class PreconditionFailed(ProblemError):
+    status, title = 412, "Precondition Failed"
+
+
+class Unprocessable(ProblemError):
+    status, title = 422, "Unprocessable Content"
+
+
+class TooManyRequests(ProblemError):
+    status, title = 429, "Too Many Requests"
+
+
+class ServiceUnavailable(ProblemError):
+    status, title = 503, "Service Unavailable"
+
+
+def problem_response(request: Request | None, status: int, title: str | None = None, detail: str | None = None,
+                     *, type_: str = "about:blank", errors: list[dict[str, Any]] | None = None,
+                     headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": type_,
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if request is not None:
+        body["instance"] = request.url.path
+    rid = request_id_var.get()
+    if rid:
+        body["request_id"] = rid
+    if errors:
+        body["errors"] = errors
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def _clean_loc(loc: Any) -> list[str | int]:
+    return [p if isinstance(p, (str, int)) else str(p) for p in loc]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(request, exc.status, exc.title, exc.detail, type_=exc.type,
+                                errors=exc.errors, headers=exc.headers, extra=exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [{"loc": _clean_loc(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "value_error")}
+                  for e in exc.errors()]
+        return problem_response(request, 422, "Unprocessable Content", "The request is not valid.", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(request, exc.status_code, None, exc.detail if isinstance(exc.detail, str) else None,
+                                headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+        log.info("integrity error: %s", exc.orig)
+        return problem_response(request, 409, "Conflict", "The change conflicts with existing data; retry or reload.")
+
+    @app.exception_handler(DBAPIError)
+    async def _dbapi(request: Request, exc: DBAPIError) -> JSONResponse:
+        log.warning("database error: %s", exc.orig)
+        return problem_response(request, 503, "Service Unavailable", "The database is not available; retry later.",
+                                headers={"Retry-After": "1"})
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return problem_response(request, 500, "Internal Server Error", "An unexpected error occurred.")
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses=` entries documenting problem+json errors."""
+    return {s: {"model": Problem, "description": HTTPStatus(s).phrase,
+                "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}} for s in statuses}

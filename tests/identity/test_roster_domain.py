@@ -1,0 +1,65 @@
+"""Roster parsing rules, without a database."""
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from services.identity.domain.contact import InvalidContact, mask, normalize_email, normalize_mobile
+from services.identity.domain.roster import RosterRejected, parse_roster
+
+HEADER = "name,mobile,email,employee_no,department,hire_date\n"
+
+
+class TestParseRoster:
+    def test_valid_rows_are_normalised(self) -> None:
+        rows = parse_roster((HEADER + "张三,138 0013 8000,Zhang.San@Example.COM,E001,研发部,2024/03/01\n").encode())
+        assert rows[0].mobile == "+8613800138000"
+        assert rows[0].email == "zhang.san@example.com"
+        assert rows[0].hire_date.isoformat() == "2024-03-01"
+
+    def test_chinese_headers_and_bom(self) -> None:
+        data = "\ufeff姓名,手机,邮箱,工号,部门,入职日期\n李四,13900139000,li@example.com,E2,财务部,2023-01-02\n"
+        assert parse_roster(data.encode())[0].name == "李四"
+
+    def test_gb18030_file(self) -> None:
+        data = (HEADER + "王五,13700137000,wang@example.com,E3,人事部,2022-02-02\n").encode("gb18030")
+        assert parse_roster(data)[0].department == "人事部"
+
+    def test_every_bad_row_is_reported(self) -> None:
+        data = (HEADER + "张三,12345,not-an-email,E1,研发部,2024-13-01\n"
+                         "李四,13800138000,a@example.com,E2,研发部,2024-01-01\n"
+                         "王五,13800138000,b@example.com,E2,研发部,2024-01-01\n"
+                         ",13900139000,c@example.com,E5,研发部,2024-01-01\n").encode()
+        with pytest.raises(RosterRejected) as info:
+            parse_roster(data)
+        found = {(e.line, e.field) for e in info.value.errors}
+        assert {(2, "mobile"), (2, "email"), (2, "hire_date"), (4, "employee_no"), (4, "mobile"), (5, "name")} <= found
+
+    @pytest.mark.parametrize("data", [b"", b"name,mobile\n", HEADER.encode(), b"\xff\xfe\x00garbage\x00"])
+    def test_unusable_files_are_rejected(self, data: bytes) -> None:
+        with pytest.raises(RosterRejected):
+            parse_roster(data)
+
+    def test_landline_is_not_a_mobile(self) -> None:
+        with pytest.raises(InvalidContact):
+            normalize_mobile("010 6552 9988")
+
+
+class TestContactProperties:
+    @given(st.integers(min_value=0, max_value=99_999_999), st.sampled_from(["138", "139", "150", "186", "177"]))
+    def test_mainland_mobiles_normalise_to_e164_and_back(self, n: int, prefix: str) -> None:
+        raw = f"{prefix}{n:08d}"
+        assert normalize_mobile(raw) == f"+86{raw}"
+        assert normalize_mobile(f"+86 {raw}") == f"+86{raw}"
+
+    @given(st.text(alphabet=string.ascii_lowercase + string.digits, min_size=1, max_size=20))
+    def test_emails_normalise_to_lower_case(self, local: str) -> None:
+        assert normalize_email(f"{local.upper()}@Example.com") == f"{local}@example.com"
+
+    @given(st.from_regex(r"\+861[3-9]\d{9}", fullmatch=True))
+    def test_mask_hides_the_middle_of_a_mobile(self, mobile: str) -> None:
+        masked = mask(mobile)
+        assert masked == mobile[:-8] + "****" + mobile[-4:]
