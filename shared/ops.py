@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
@@ -56,17 +56,20 @@ def ops_router(service: str) -> APIRouter:
 
     @router.get("/ops/stats", response_model=OpsStats, summary="Outbox backlog and consumer lag (event time to handled)",
                 responses=problem_responses(401, 403), dependencies=[require_permission("ops:read", tenant_param=None)])
-    async def stats(request: Request, session: DbSession) -> OpsStats:
+    async def stats(request: Request, session: DbSession,
+                    since: Annotated[datetime | None, Query(description="Only events from this time on")] = None
+                    ) -> OpsStats:
         m = request.app.state.spec.messaging
         ob = (await session.execute(select(
             func.count().filter(m.outbox.c.published_at.is_(None)),
             func.count().filter(m.outbox.c.published_at.is_not(None)),
             func.min(m.outbox.c.created_at).filter(m.outbox.c.published_at.is_(None))))).one()
         lag_ms = func.extract("epoch", m.inbox.c.handled_at - m.inbox.c.event_time) * 1000
-        rows = (await session.execute(select(
-            m.inbox.c.consumer, func.count(),
-            func.percentile_cont(0.5).within_group(lag_ms), func.percentile_cont(0.95).within_group(lag_ms),
-            func.max(lag_ms)).group_by(m.inbox.c.consumer))).all()
+        query = select(m.inbox.c.consumer, func.count(), func.percentile_cont(0.5).within_group(lag_ms),
+                       func.percentile_cont(0.95).within_group(lag_ms), func.max(lag_ms)).group_by(m.inbox.c.consumer)
+        if since is not None:
+            query = query.where(m.inbox.c.event_time >= since)
+        rows = (await session.execute(query)).all()
         dead = dict((await session.execute(select(m.dead_letters.c.consumer, func.count())
                                            .group_by(m.dead_letters.c.consumer))).all())
         consumers = [ConsumerStats(consumer=r[0], handled=r[1], lag_p50_ms=r[2], lag_p95_ms=r[3], lag_max_ms=r[4],

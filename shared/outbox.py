@@ -89,7 +89,7 @@ class OutboxRelay:
     async def _unlisten(self) -> None:
         if self._listen_conn is not None:
             try:
-                await self._listen_conn.invalidate()
+                await self._listen_conn.close()
             except Exception:  # noqa: BLE001 - shutting down
                 pass
             self._listen_conn = None
@@ -114,6 +114,12 @@ class OutboxRelay:
     async def relay_once(self) -> int:
         """Publish one batch of due events. Returns how many were published."""
         async with self.sessionmaker() as session, session.begin():
+            # One publisher per outbox at a time. SKIP LOCKED alone would let a second replica claim
+            # the next batch and publish it while the first is still publishing, so a user's later
+            # event could overtake an earlier one. Replicas stand by; the lock ends with the transaction.
+            if not (await session.execute(text("select pg_try_advisory_xact_lock(hashtext(:k))"),
+                                          {"k": f"esop-outbox-relay-{self.schema}"})).scalar():
+                return 0
             rows = (await session.execute(
                 select(self.outbox.c.seq, self.outbox.c.envelope, self.outbox.c.attempts, self.outbox.c.next_attempt_at)
                 .where(self.outbox.c.published_at.is_(None))

@@ -7,6 +7,8 @@ import httpx
 import pytest
 
 from tests import pg
+from tests.kafka_broker import TansuBroker, free_port
+from tests.kafka_proxy import TcpProxy
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +55,38 @@ async def platform(database_url: str, tmp_path) -> AsyncIterator[Platform]:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver",
                                      timeout=30) as client:
             yield Platform(client, sink, database_url, app)
+
+
+# -- a real Kafka-protocol broker (Tansu, memory only) ------------------------------------------
+
+@pytest.fixture(scope="session")
+def kafka_broker() -> Iterator[str]:
+    """A Tansu broker for the whole session; yields its bootstrap address "127.0.0.1:PORT"."""
+    broker = TansuBroker().start()
+    try:
+        broker.wait_ready()
+        yield broker.address
+    finally:
+        broker.stop()
+
+
+@pytest.fixture(scope="session")
+def _proxied_kafka() -> Iterator[TcpProxy]:
+    """A second broker that advertises a TcpProxy's port, so every client connection goes through the proxy."""
+    broker_port = free_port()
+    proxy = TcpProxy(("127.0.0.1", broker_port)).start()
+    broker = TansuBroker(port=broker_port, advertised_port=proxy.port).start()
+    try:
+        broker.wait_ready(proxy.address)
+        yield proxy
+    finally:
+        proxy.close()
+        broker.stop()
+
+
+@pytest.fixture
+def kafka_proxy(_proxied_kafka: TcpProxy) -> Iterator[TcpProxy]:
+    """The proxy in front of the proxied broker: bootstrap at `kafka_proxy.address`. Restored after each test."""
+    _proxied_kafka.restore()
+    yield _proxied_kafka
+    _proxied_kafka.restore()

@@ -50,11 +50,16 @@ def _admin(url: str):
 
 
 def create_database(server: str, name: str, template: str | None = None) -> str:
-    with _admin(server) as conn, conn.cursor() as cur:
-        if template:
-            cur.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
-        else:
-            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    conn = _admin(server)  # not `with conn`: psycopg2 would open a transaction block
+    try:
+        with conn.cursor() as cur:
+            if template:
+                cur.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
+                                                                          sql.Identifier(template)))
+            else:
+                cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    finally:
+        conn.close()
     return with_database(server, name)
 
 

@@ -1,14 +1,14 @@
 """initial
 
-Revision ID: b860210685dc
+Revision ID: 244e2ad5112f
 Revises: 
-Create Date: 2026-12-03 18:21:47.632961
+Create Date: 2026-12-03 18:24:13.159363
 """
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-revision = 'b860210685dc'
+revision = '244e2ad5112f'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -95,9 +95,9 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
     sa.ForeignKeyConstraint(['tenant_id'], ['identity.tenants.id'], name=op.f('fk_users_tenant_id_tenants')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
-    sa.UniqueConstraint('tenant_id', 'email', name=op.f('uq_users_tenant_id')),
-    sa.UniqueConstraint('tenant_id', 'employee_no', name=op.f('uq_users_tenant_id')),
-    sa.UniqueConstraint('tenant_id', 'mobile', name=op.f('uq_users_tenant_id')),
+    sa.UniqueConstraint('tenant_id', 'email', name=op.f('uq_users_tenant_id_email')),
+    sa.UniqueConstraint('tenant_id', 'employee_no', name=op.f('uq_users_tenant_id_employee_no')),
+    sa.UniqueConstraint('tenant_id', 'mobile', name=op.f('uq_users_tenant_id_mobile')),
     schema='identity'
     )
     op.create_index(op.f('ix_identity_users_tenant_id'), 'users', ['tenant_id'], unique=False, schema='identity')
