@@ -20,7 +20,7 @@ def _database_url(data_dir: Path) -> str:
     import pgserver
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(data_dir / "pg", cleanup_mode=None)
+    server = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")
     uri = server.get_uri()
     # Keep the server for the life of this process.
     _database_url.server = server  # type: ignore[attr-defined]

@@ -133,6 +133,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [{"loc": _clean_loc(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "value_error")}
                   for e in exc.errors()]
+        if any(e["type"] == "json_invalid" for e in errors):
+            return problem_response(request, 400, "Bad Request", "The body is not valid JSON.", errors=errors)
         return problem_response(request, 422, "Unprocessable Content", "The request is not valid.", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)

@@ -56,17 +56,22 @@ class KafkaBus(EventBus):
         self._threads: list[threading.Thread] = []
         self._stopping = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._topics_ready = False
+        self._created: set[str] = set()
 
     # -- topics -------------------------------------------------------------
+    def _admin(self) -> KafkaAdminClient:
+        return KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin",
+                                request_timeout_ms=5000)
+
     def _ensure_topics(self) -> None:
-        if self._topics_ready or not self.topics:
+        """Create the topics this bus uses that it has not seen exist yet (no reliance on auto-creation)."""
+        wanted = self.topics - self._created
+        if not wanted:
             return
-        admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin",
-                                 request_timeout_ms=5000)
+        admin = self._admin()
         try:
             existing = set(admin.list_topics())
-            missing = [NewTopic(t, num_partitions=3, replication_factor=1) for t in self.topics if t not in existing]
+            missing = [NewTopic(t, num_partitions=3, replication_factor=1) for t in wanted if t not in existing]
             if missing:
                 try:
                     admin.create_topics(missing)
@@ -74,7 +79,7 @@ class KafkaBus(EventBus):
                     pass
         finally:
             admin.close()
-        self._topics_ready = True
+        self._created |= wanted
 
     # -- producing ----------------------------------------------------------
     def _get_producer(self) -> KafkaProducer:
@@ -89,13 +94,20 @@ class KafkaBus(EventBus):
     def _publish_sync(self, events: list[CloudEvent]) -> None:
         self._ensure_topics()
         producer = self._get_producer()
-        futures = []
-        for event in events:
-            key, value, headers = to_record(event)
-            futures.append(producer.send(event.topic, key=key, value=value, headers=headers))
-        producer.flush(timeout=self.publish_timeout)
-        for f in futures:
-            f.get(timeout=self.publish_timeout)
+        try:
+            futures = []
+            for event in events:
+                key, value, headers = to_record(event)
+                futures.append(producer.send(event.topic, key=key, value=value, headers=headers))
+            producer.flush(timeout=self.publish_timeout)
+            for f in futures:
+                f.get(timeout=self.publish_timeout)
+        except Exception:
+            # Drop what the producer still buffers: the relay publishes these rows again later.
+            with self._producer_lock:
+                self._producer = None
+            producer.close(timeout=0)
+            raise
 
     async def publish(self, events: list[CloudEvent]) -> None:
         for event in events:
@@ -128,8 +140,7 @@ class KafkaBus(EventBus):
     async def ready(self) -> bool:
         def check() -> bool:
             try:
-                self._ensure_topics()
-                self._topics_ready = False
+                self._admin().close()
                 return True
             except KafkaError:
                 return False
@@ -171,18 +182,25 @@ class KafkaBus(EventBus):
 
     def _handle_partition(self, consumer: KafkaConsumer, tp: TopicPartition, records: list[Any],
                           handler: Handler) -> None:
+        """Handle records in order; commit the offset after the last one handled (its DB work is committed)."""
         assert self._loop is not None
-        for record in records:
-            try:
-                event = from_record(record.headers, record.value)
-            except Exception as exc:  # noqa: BLE001 - not ours to handle; skip it, loudly
-                log.error("undecodable record %s@%s: %s", tp, record.offset, exc)
-                continue
-            try:
-                asyncio.run_coroutine_threadsafe(handler(event), self._loop).result()
-            except Exception as exc:  # noqa: BLE001 - redeliver from here later
-                log.warning("handler failed at %s@%s, will retry: %s", tp, record.offset, exc)
-                consumer.seek(tp, record.offset)
-                time.sleep(1)
-                return
-            consumer.commit({tp: OffsetAndMetadata(record.offset + 1, "", -1)})
+        done: int | None = None
+        try:
+            for record in records:
+                try:
+                    event = from_record(record.headers, record.value)
+                except Exception as exc:  # noqa: BLE001 - not ours to handle; skip it, loudly
+                    log.error("undecodable record %s@%s: %s", tp, record.offset, exc)
+                    done = record.offset
+                    continue
+                try:
+                    asyncio.run_coroutine_threadsafe(handler(event), self._loop).result()
+                except Exception as exc:  # noqa: BLE001 - redeliver from here later
+                    log.warning("handler failed at %s@%s, will retry: %s", tp, record.offset, exc)
+                    consumer.seek(tp, record.offset)
+                    time.sleep(1)
+                    return
+                done = record.offset
+        finally:
+            if done is not None:
+                consumer.commit({tp: OffsetAndMetadata(done + 1, "", -1)})

@@ -61,18 +61,21 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._listen_conn = None
+        self._stopping = False
         self.published = 0
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name=f"outbox-relay-{self.schema}")
 
     async def stop(self) -> None:
+        """Let the relay finish its batch and leave (cancelling mid-query would leak the connection)."""
+        self._stopping = True
+        self._wake.set()
         if self._task:
-            self._task.cancel()
             try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
+                await asyncio.wait_for(asyncio.shield(self._task), timeout=10)
+            except (TimeoutError, asyncio.CancelledError, Exception):  # noqa: BLE001
+                self._task.cancel()
         await self._unlisten()
 
     def wake(self) -> None:
@@ -95,10 +98,10 @@ class OutboxRelay:
             self._listen_conn = None
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 await self._listen()
-                while await self.relay_once():
+                while not self._stopping and await self.relay_once():
                     pass
             except asyncio.CancelledError:
                 raise

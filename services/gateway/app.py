@@ -14,7 +14,8 @@ import aiohttp
 import httpx
 from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from starlette.types import ASGIApp
 
@@ -134,5 +135,19 @@ def create_app(settings: GatewaySettings | None = None, mounts: dict[str, ASGIAp
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok", "service": "gateway"}
+
+    @app.get("/readyz", include_in_schema=False)
+    async def readyz() -> JSONResponse:
+        """Ready when identity's keys can be fetched: without them no token can be verified."""
+        try:
+            (await state["clients"]["identity"].get("/.well-known/jwks.json")).raise_for_status()
+        except httpx.HTTPError as exc:
+            return JSONResponse({"status": "unavailable", "service": "gateway", "checks": {"identity": str(exc)}},
+                                status_code=503)
+        return JSONResponse({"status": "ok", "service": "gateway", "checks": {"identity": "ok"}})
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(app.state.metrics), media_type=CONTENT_TYPE_LATEST)
 
     return app
