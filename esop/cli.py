@@ -115,12 +115,17 @@ def cmd_admin_create(args: argparse.Namespace) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> None:
-    from esop.demo import run_demo
+    import httpx
+
+    from esop.demo import DemoError, run_demo
 
     sink = Path(args.messages or os.environ.get("MESSAGE_SINK", args.data_dir / "messages.jsonl"))
-    asyncio.run(run_demo(args.gateway, employees=args.employees, roster=args.roster, message_sink=sink,
-                         admin_email=args.admin_email, admin_password=args.admin_password,
-                         feedback_share=args.feedback_share, concurrency=args.concurrency))
+    try:
+        asyncio.run(run_demo(args.gateway, employees=args.employees, roster=args.roster, message_sink=sink,
+                             admin_email=args.admin_email, admin_password=args.admin_password,
+                             feedback_share=args.feedback_share, concurrency=args.concurrency))
+    except (DemoError, httpx.HTTPError) as exc:
+        sys.exit(f"demo failed: {exc}")
 
 
 def parser() -> argparse.ArgumentParser:

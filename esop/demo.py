@@ -77,7 +77,14 @@ class Mailbox:
             if time.monotonic() > deadline:
                 raise DemoError(f"no {purpose} message for {user_id} in {self.path} after {timeout}s "
                                 "(is --messages the sink the platform writes to?)")
-            await asyncio.sleep(0.1)
+            await asyncio.sleep(0.2)
+
+
+def _valid_mobile(number: str) -> bool:
+    import phonenumbers
+
+    parsed = phonenumbers.parse(number, "CN")
+    return phonenumbers.is_valid_number(parsed) and phonenumbers.number_type(parsed) == phonenumbers.PhoneNumberType.MOBILE
 
 
 def generate_roster(count: int, seed: int | None = None) -> list[Employee]:
@@ -91,8 +98,8 @@ def generate_roster(count: int, seed: int | None = None) -> list[Employee]:
     mobiles: set[str] = set()
     while len(people) < count:
         mobile = fake.phone_number()
-        if mobile in mobiles:
-            continue
+        if mobile in mobiles or not _valid_mobile(mobile):
+            continue  # Faker also makes numbers in ranges that are not allocated
         mobiles.add(mobile)
         n = len(people) + 1
         people.append(Employee(name=fake.name(), mobile=mobile, email=f"{fake.user_name()}.{run}{n}@{fake.free_email_domain()}",
@@ -128,14 +135,17 @@ def check(resp: httpx.Response, *expected: int) -> dict[str, Any]:
 
 
 async def poll(fn, what: str, timeout: float = 60) -> Any:
+    """Retry `fn` with backoff (0.05 s doubling to 1 s) until it returns something truthy."""
     deadline = time.monotonic() + timeout
+    delay = 0.05
     while True:
         result = await fn()
         if result:
             return result
         if time.monotonic() > deadline:
             raise DemoError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 1.0)
 
 
 async def login(client: httpx.AsyncClient, login_name: str, password: str) -> str:

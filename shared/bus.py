@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import abc
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -45,7 +46,11 @@ class InProcessBus(EventBus):
         self._subs.append((group, set(topics), handler))
 
     async def publish(self, events: list[CloudEvent]) -> None:
-        for event in events:
-            for _group, topics, handler in self._subs:
+        """Each subscriber gets the batch in order; subscribers run side by side."""
+
+        async def deliver(topics: set[str], handler: Handler) -> None:
+            for event in events:
                 if event.topic in topics:
                     await handler(event)
+
+        await asyncio.gather(*(deliver(topics, handler) for _group, topics, handler in self._subs))

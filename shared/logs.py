@@ -39,6 +39,6 @@ def configure_logging(level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter())
     root.handlers = [handler]
     root.setLevel(level.upper())
-    for noisy in ("kafka", "aiokafka", "asyncio"):
+    for noisy in ("kafka", "asyncio", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").disabled = True

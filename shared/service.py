@@ -13,6 +13,7 @@ from sqlalchemy.orm import DeclarativeBase
 from shared.auth import PermissionChecker, RemotePermissionChecker
 from shared.bus import EventBus, InProcessBus
 from shared.db import make_engine, make_sessionmaker
+from shared.docs import install_docs
 from shared.errors import Problem, install_error_handlers
 from shared.events import EventData
 from shared.http import ServiceClient
@@ -111,7 +112,8 @@ def create_service_app(spec: ServiceSpec, settings: BaseServiceSettings, runtime
             await engine.dispose()
 
     app = FastAPI(title=spec.title, description=spec.description, version="1.0.0", lifespan=lifespan,
-                  openapi_tags=spec.tags or None)
+                  openapi_tags=spec.tags or None, docs_url=None, redoc_url=None)
+    install_docs(app, spec.title)
     app.state.spec = spec
     app.state.settings = settings
     install_error_handlers(app)

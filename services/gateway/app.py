@@ -13,8 +13,7 @@ from typing import Any
 import aiohttp
 import httpx
 from fastapi import FastAPI, Request
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from starlette.types import ASGIApp
@@ -23,6 +22,7 @@ from services.gateway.auth import VerifyTokenMiddleware
 from services.gateway.openapi import merge_openapi
 from services.gateway.proxy import Forwarder
 from services.gateway.settings import GatewaySettings
+from shared.docs import install_docs
 from shared.errors import install_error_handlers
 from shared.logs import configure_logging
 from shared.observability import install_observability
@@ -88,6 +88,7 @@ def create_app(settings: GatewaySettings | None = None, mounts: dict[str, ASGIAp
                   openapi_url=None, docs_url=None, redoc_url=None)
     app.state.settings = settings
     install_error_handlers(app)
+    install_docs(app, "ESOP platform API")
 
     for name in SERVICES:
         target = mounts[name] if mounts else Forwarder(settings.upstream(name), lambda: state["session"])
@@ -112,10 +113,6 @@ def create_app(settings: GatewaySettings | None = None, mounts: dict[str, ASGIAp
                                     media_type="application/problem+json")
             state["openapi"] = merge_openapi(docs, title=app.title, version=app.version, description=DESCRIPTION)
         return JSONResponse(state["openapi"])
-
-    @app.get("/docs", include_in_schema=False)
-    async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="ESOP platform API")
 
     @app.get("/health", response_model=PlatformHealth, summary="Readiness of every service")
     async def health(request: Request) -> JSONResponse:
