@@ -28,8 +28,12 @@ def encode_cursor(at: datetime, id_: uuid.UUID | int | str) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """(time, id) from a cursor made by encode_cursor; the id is checked to be a UUID."""
     try:
         at, id_ = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(at), str(id_)
+        when = datetime.fromisoformat(at)
+        if when.tzinfo is None:
+            raise ValueError("naive time")
+        return when, str(uuid.UUID(str(id_)))
     except Exception as exc:  # noqa: BLE001
         raise BadRequest("The cursor is not valid; start again without one.") from exc

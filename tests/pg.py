@@ -75,6 +75,10 @@ def drop_database(server: str, name: str) -> None:
 def migrated_template(server: str) -> str:
     name = f"esop_tpl_{uuid.uuid4().hex[:10]}"
     url = create_database(server, name)
-    for service in BACKEND_SERVICES:
-        upgrade(service, url)
+    try:
+        for service in BACKEND_SERVICES:
+            upgrade(service, url)
+    except BaseException:
+        drop_database(server, name)
+        raise
     return name

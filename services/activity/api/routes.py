@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from services.activity.api.schemas import LoginRecordRead, LoginSummaryRead
+from services.activity.domain.logins import (DEFAULT_SUMMARY_DAYS, MAX_SUMMARY_DAYS, InvalidWindow, LoginKind, as_utc,
+                                             check_window)
+from services.activity.handlers import summarize_logins
+from services.activity.persistence.repository import list_login_records
+from services.activity.persistence.tables import LoginRecord
+from shared.auth import CurrentPrincipal, require_permission
+from shared.db import DbSession
+from shared.errors import BadRequest, problem_responses
+from shared.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+
+router = APIRouter(tags=["logins"])
+
+SuccessFilter = Annotated[bool | None, Query(description="Only successful (true) or failed (false) records")]
+KindFilter = Annotated[LoginKind | None, Query(description="Only logins or only logouts")]
+
+
+def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
+    if not cursor:
+        return None
+    at, id_ = decode_cursor(cursor)
+    try:
+        return as_utc(at), uuid.UUID(id_)
+    except (ValueError, OverflowError) as exc:
+        raise BadRequest("The cursor is not valid; start again without one.") from exc
+
+
+def _page(rows: list[LoginRecord], limit: int) -> Page[LoginRecordRead]:
+    items = [LoginRecordRead.model_validate(r) for r in rows[:limit]]
+    next_cursor = encode_cursor(rows[limit - 1].at, rows[limit - 1].id) if len(rows) > limit else None
+    return Page[LoginRecordRead](items=items, next_cursor=next_cursor)
+
+
+@router.get("/me/logins", response_model=Page[LoginRecordRead], summary="List my login records, newest first",
+            description="Logins, failed logins and logouts of the calling user.",
+            responses=problem_responses(400, 401, 422))
+async def my_logins(session: DbSession, principal: CurrentPrincipal, success: SuccessFilter = None,
+                    kind: KindFilter = None, limit: Limit = 50, cursor: CursorParam = None) -> Page[LoginRecordRead]:
+    rows = await list_login_records(session, user_id=principal.user_id, success=success, kind=kind,
+                                    limit=limit + 1, after=_after(cursor))
+    return _page(rows, limit)
+
+
+@router.get("/tenants/{tenant_id}/logins", response_model=Page[LoginRecordRead],
+            summary="List a company's login records, newest first",
+            description="Needs `activity:read` in the company. `since` is inclusive, `until` exclusive; "
+                        "datetimes without a time zone are taken as UTC.",
+            responses=problem_responses(400, 401, 403, 422), dependencies=[require_permission("activity:read")])
+async def tenant_logins(tenant_id: uuid.UUID, session: DbSession,
+                        user_id: Annotated[uuid.UUID | None, Query(description="Only this user's records")] = None,
+                        success: SuccessFilter = None, kind: KindFilter = None,
+                        since: Annotated[datetime | None, Query(description="Records at or after this time")] = None,
+                        until: Annotated[datetime | None, Query(description="Records before this time")] = None,
+                        limit: Limit = 50, cursor: CursorParam = None) -> Page[LoginRecordRead]:
+    try:
+        since, until = check_window(since, until)
+    except InvalidWindow as exc:
+        raise BadRequest(str(exc)) from exc
+    rows = await list_login_records(session, tenant_id=tenant_id, user_id=user_id, success=success, kind=kind,
+                                    since=since, until=until, limit=limit + 1, after=_after(cursor))
+    return _page(rows, limit)
+
+
+@router.get("/tenants/{tenant_id}/logins/summary", response_model=LoginSummaryRead,
+            summary="Count a company's logins per day",
+            description="Successful and failed logins and distinct users, per UTC day for the last `days` days "
+                        "(today included). Needs `activity:read` in the company.",
+            responses=problem_responses(401, 403, 422), dependencies=[require_permission("activity:read")])
+async def tenant_login_summary(tenant_id: uuid.UUID, session: DbSession,
+                               days: Annotated[int, Query(ge=1, le=MAX_SUMMARY_DAYS,
+                                                          description="How many days back, today included")]
+                               = DEFAULT_SUMMARY_DAYS) -> LoginSummaryRead:
+    summary = await summarize_logins(session, tenant_id, days=days, now=datetime.now(UTC))
+    return LoginSummaryRead.model_validate(summary)

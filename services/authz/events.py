@@ -1,0 +1,37 @@
+"""Events the authz service publishes (topic esop.authz, key = user id).
+
+Identity consumes both to keep the `roles` claim of its tokens current: keep the field names."""
+from __future__ import annotations
+
+import uuid
+
+from shared.events import EventData
+
+
+class RoleAssigned(EventData):
+    """A user was given a role in a tenant (`tenant_id` null: platform-wide)."""
+
+    event_type = "esop.authz.role.assigned"
+    version = 1
+
+    assignment_id: uuid.UUID
+    user_id: uuid.UUID
+    tenant_id: uuid.UUID | None
+    role: str
+    reason: str | None
+
+
+class RoleRevoked(EventData):
+    """A user's role assignment was revoked; the role no longer counts for them in that tenant."""
+
+    event_type = "esop.authz.role.revoked"
+    version = 1
+
+    assignment_id: uuid.UUID
+    user_id: uuid.UUID
+    tenant_id: uuid.UUID | None
+    role: str
+    reason: str | None
+
+
+PUBLISHED: list[type[EventData]] = [RoleAssigned, RoleRevoked]

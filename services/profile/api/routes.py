@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response
+
+from services.profile.api.schemas import ProfileChangeRead, ProfileRead, ProfileUpdate
+from services.profile.domain.etags import etag
+from services.profile.handlers import get_my_profile, read_user_profile, update_my_profile
+from services.profile.persistence.repository import list_changes
+from shared.auth import CurrentPrincipal, require_permission
+from shared.db import DbSession
+from shared.errors import BadRequest, problem_responses
+from shared.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+
+router = APIRouter(tags=["profile"])
+
+ETAG_HEADER = {"ETag": {"description": "W/\"<version>\": send it as If-Match when you change the profile",
+                        "schema": {"type": "string"}}}
+
+
+@router.get("/me", response_model=ProfileRead, summary="My profile",
+            description="404 until the registration has been processed (a moment after registering).",
+            responses={**problem_responses(401, 404), 200: {"headers": ETAG_HEADER, "description": "Your profile"}})
+async def get_me(response: Response, session: DbSession, principal: CurrentPrincipal) -> ProfileRead:
+    profile = await get_my_profile(session, principal)
+    response.headers["ETag"] = etag(profile.version)
+    return ProfileRead.model_validate(profile)
+
+
+@router.patch("/me", response_model=ProfileRead, summary="Change my preferences",
+              description="A merge-patch of `preferred_name`, `locale`, `timezone` and `bio`. Other fields, including "
+                          "the HR-owned ones (name, email, mobile, employee_no, department, hire_date), are refused "
+                          "with 422. Send `If-Match` with the ETag you read to avoid overwriting a newer change "
+                          "(412 if stale).",
+              responses={**problem_responses(401, 404, 412, 422),
+                         200: {"headers": ETAG_HEADER, "description": "The profile after the change"}})
+async def patch_me(body: ProfileUpdate, request: Request, response: Response, session: DbSession,
+                   principal: CurrentPrincipal,
+                   if_match: Annotated[str | None, Header(max_length=200)] = None) -> ProfileRead:
+    profile = await update_my_profile(session, request.app.state.publisher, principal, body.patch(),
+                                      if_match=if_match)
+    response.headers["ETag"] = etag(profile.version)
+    return ProfileRead.model_validate(profile)
+
+
+@router.get("/me/changes", response_model=Page[ProfileChangeRead], summary="History of changes to my profile",
+            description="Newest first, including the data your profile was created with (source `event`).",
+            responses=problem_responses(400, 401, 422))
+async def my_changes(session: DbSession, principal: CurrentPrincipal, limit: Limit = 50,
+                     cursor: CursorParam = None) -> Page[ProfileChangeRead]:
+    after = _parse_cursor(cursor) if cursor else None
+    rows = await list_changes(session, principal.user_id, limit + 1, after)
+    items = [ProfileChangeRead.model_validate(c) for c in rows[:limit]]
+    next_cursor = encode_cursor(rows[limit - 1].changed_at, rows[limit - 1].id) if len(rows) > limit else None
+    return Page[ProfileChangeRead](items=items, next_cursor=next_cursor)
+
+
+@router.get("/users/{user_id}", response_model=ProfileRead, summary="A user's profile",
+            description="Needs `users:read` in the user's company (asked of authz: 503 if it cannot answer).",
+            responses={**problem_responses(401, 403, 404, 422, 503),
+                       200: {"headers": ETAG_HEADER, "description": "The user's profile"}},
+            dependencies=[require_permission("users:read", tenant_param=None)])
+async def get_user(user_id: uuid.UUID, request: Request, response: Response, session: DbSession,
+                   principal: CurrentPrincipal) -> ProfileRead:
+    profile = await read_user_profile(session, request.app.state.permissions, principal, user_id)
+    response.headers["ETag"] = etag(profile.version)
+    return ProfileRead.model_validate(profile)
+
+
+def _parse_cursor(cursor: str) -> tuple[datetime, str]:
+    """decode_cursor, and also refuse (400, not 500) a cursor whose id is not a UUID."""
+    at, id_ = decode_cursor(cursor)
+    try:
+        uuid.UUID(id_)
+    except ValueError as exc:
+        raise BadRequest("The cursor is not valid; start again without one.") from exc
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)), id_

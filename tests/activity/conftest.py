@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.activity.consumers import CONSUMERS
+from services.activity.persistence.tables import messaging
+from shared.db import make_engine, make_sessionmaker
+from shared.inbox import Consumer
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a fresh, migrated database, searching the activity schema."""
+    engine = make_engine(database_url, "activity")
+    try:
+        yield make_sessionmaker(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def consume(sessions: async_sessionmaker[AsyncSession]) -> Consumer:
+    """The activity consumer as the bus calls it (inbox included), failing fast."""
+    return Consumer("activity", sessions, messaging, CONSUMERS, max_attempts=1, base_delay=0)

@@ -1,0 +1,73 @@
+"""The published API as a contract: a usable OpenAPI, an event catalogue, and no 500s on bad input."""
+from __future__ import annotations
+
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+
+from esop.registry import BACKEND_SERVICES
+from tests.flows import auth, company_with_employees
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBLEM = "application/problem+json"
+BAD_BODIES = [b"", b"{", b"[]", b'"text"', b"null", b'{"unexpected": true}', b'{"type": 1, "text": []}',
+              b'{"login": "' + b"x" * 5000 + b'", "password": 1}']
+
+
+async def merged_openapi(platform) -> dict:
+    resp = await platform.client.get("/openapi.json")
+    assert resp.status_code == 200
+    return resp.json()
+
+
+class TestOpenApi:
+    async def test_every_operation_is_documented_well_enough_to_generate_a_client(self, platform) -> None:
+        doc = await merged_openapi(platform)
+        operation_ids = []
+        for path, item in doc["paths"].items():
+            for method, op in item.items():
+                where = f"{method.upper()} {path}"
+                assert op.get("summary"), f"{where} has no summary"
+                assert op.get("tags"), f"{where} has no tags"
+                assert op.get("operationId"), where
+                operation_ids.append(op["operationId"])
+                ok = [c for c in op["responses"] if c.startswith("2")]
+                assert ok, f"{where} documents no success response"
+        assert len(operation_ids) == len(set(operation_ids))
+        refs = set(re.findall(r'"#/components/schemas/([^"]+)"', str(doc).replace("'", '"')))
+        assert refs <= set(doc["components"]["schemas"]), refs - set(doc["components"]["schemas"])
+
+    async def test_each_service_serves_its_event_catalogue_and_the_readme_lists_every_type(self, platform) -> None:
+        readme = (ROOT / "README.md").read_text()
+        for service in BACKEND_SERVICES:
+            catalogue = (await platform.client.get(f"/api/v1/{service}/events")).json()
+            assert catalogue["topic"] == f"esop.{service}"
+            for event in catalogue["publishes"]:
+                assert event["type"].startswith(f"esop.{service}.")
+                assert event["schema"]["properties"], event["type"]
+                assert f"`{event['type']}`" in readme, f"README does not list {event['type']}"
+
+
+class TestNoServerErrorsOnBadInput:
+    @pytest.mark.parametrize("with_token", [False, True])
+    async def test_every_route_answers_bad_input_with_a_problem_not_a_500(self, platform, with_token) -> None:
+        doc = await merged_openapi(platform)
+        headers = {"content-type": "application/json"}
+        if with_token:
+            company = await company_with_employees(platform, 1)
+            headers |= auth(company.employees[0].token)
+        for path, item in doc["paths"].items():
+            for method in item:
+                for params in ("not-a-uuid", str(uuid.uuid4()), "0" * 300):
+                    url = re.sub(r"\{[^}]+\}", params, path)
+                    bodies = BAD_BODIES if method in {"post", "put", "patch"} else [None]
+                    for body in bodies:
+                        resp = await platform.client.request(method, url, content=body, headers=headers,
+                                                             params={"limit": "-1", "cursor": "%%%"})
+                        where = f"{method.upper()} {url} body={body!r:.40} -> {resp.status_code}"
+                        assert resp.status_code < 500, where + resp.text[:300]
+                        if resp.status_code >= 400:
+                            assert resp.headers["content-type"] == PROBLEM, where
+                            assert resp.json()["status"] == resp.status_code, where
