@@ -39,6 +39,8 @@ def configure_logging(level: str = "INFO") -> None:
     handler.setFormatter(JsonFormatter())
     root.handlers = [handler]
     root.setLevel(level.upper())
-    for noisy in ("kafka", "asyncio", "httpx"):
+    for noisy in ("asyncio", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # kafka-python logs every reconnect attempt as an error; the bus logs what matters itself.
+    logging.getLogger("kafka").setLevel(logging.CRITICAL)
     logging.getLogger("uvicorn.access").disabled = True
