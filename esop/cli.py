@@ -17,6 +17,9 @@ def _database_url(data_dir: Path) -> str:
     """DATABASE_URL if set, else an embedded PostgreSQL (pgserver) kept in `data_dir`."""
     if url := os.environ.get("DATABASE_URL"):
         return url
+    import warnings
+
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     import pgserver
 
     data_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,80 @@
+"""`esop run` as a user starts it: embedded PostgreSQL (pgserver) in a data folder, every service in
+one process; the data survives a restart."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.kafka_broker import free_port
+
+PASSWORD = "Embedded-Platform-Pass1"
+
+
+def esop(data_dir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"}}
+    return subprocess.run([sys.executable, "-m", "esop.cli", "--data-dir", str(data_dir), *args], env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def start(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"}}
+    with log.open("ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "esop.cli", "--data-dir", str(data_dir), "run", "--port",
+                                 str(port)], env=env, stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log.read_text()[-3000:]
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    proc.terminate()
+    raise AssertionError("the platform did not become healthy: " + log.read_text()[-3000:])
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    proc.wait(timeout=60)
+
+
+def login(port: int) -> httpx.Response:
+    return httpx.post(f"http://127.0.0.1:{port}/api/v1/identity/token",
+                      json={"login": "owner@example.com", "password": PASSWORD}, timeout=30)
+
+
+class TestEmbeddedPlatform:
+    def test_runs_on_an_embedded_database_and_keeps_data_across_restarts(self, tmp_path: Path) -> None:
+        data_dir, port, log = tmp_path / "data", free_port(), tmp_path / "esop.log"
+        created = esop(data_dir, "admin", "create", "--email", "owner@example.com", "--name", "Owner",
+                       "--password", PASSWORD)
+        assert created.returncode == 0, created.stderr
+        again = esop(data_dir, "admin", "create", "--email", "owner@example.com", "--name", "Owner",
+                     "--password", PASSWORD)
+        assert again.returncode != 0 and "already exists" in again.stderr
+        proc = start(data_dir, port, log)
+        try:
+            assert login(port).status_code == 200
+            docs = httpx.get(f"http://127.0.0.1:{port}/docs", timeout=10)
+            assert docs.status_code == 200 and "cdn" not in docs.text.lower()
+        finally:
+            stop(proc)
+        proc = start(data_dir, port, log)
+        try:
+            token = login(port).json()["access_token"]
+            me = httpx.get(f"http://127.0.0.1:{port}/api/v1/identity/me",
+                           headers={"Authorization": f"Bearer {token}"}, timeout=10)
+            assert me.json()["email"] == "owner@example.com"
+        finally:
+            stop(proc)
+
+    def test_weak_admin_password_is_refused_with_a_clear_message(self, tmp_path: Path) -> None:
+        result = esop(tmp_path / "data", "admin", "create", "--email", "x@example.com", "--name", "X",
+                      "--password", "short")
+        assert result.returncode != 0 and "too weak" in result.stderr
