@@ -1,7 +1,6 @@
 """Registration by invitation: prove the mobile or email with a one-time code, set a password."""
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -105,7 +104,7 @@ async def complete_registration(session: AsyncSession, deps: IdentityDeps, *, in
     now = deps.clock()
     code.consumed_at = now
     invitation.accepted_at = now
-    user.password_hash = await asyncio.to_thread(hash_password, password)  # off the event loop
+    user.password_hash = await deps.hashing(hash_password, password)
     user.status = "active"
     user.registered_at = now
     await session.flush()

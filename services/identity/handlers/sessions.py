@@ -1,7 +1,6 @@
 """Login, refresh-token rotation with reuse detection, logout."""
 from __future__ import annotations
 
-import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -81,13 +80,13 @@ async def login(session: AsyncSession, deps: IdentityDeps, *, login: str, passwo
         raise BadRequest("This login belongs to accounts in several companies; give tenant_id.", keep_changes=True)
     user = candidates[0] if candidates else None
     if user is not None and user.locked_until and user.locked_until > now:
-        await asyncio.to_thread(verify_password, password, None)
+        await deps.hashing(verify_password, password, None)
         await _fail(session, deps, user, "locked", client, now)
         wait = int((user.locked_until - now).total_seconds()) + 1
         raise TooManyRequests(f"Too many failed logins; try again in {wait // 60 + 1} minute(s).",
                               headers={"Retry-After": str(wait)}, keep_changes=True)
     hashed = user.password_hash if user else None
-    if user is None or not await asyncio.to_thread(verify_password, password, hashed):
+    if user is None or not await deps.hashing(verify_password, password, hashed):
         if user is not None:
             user.failed_logins += 1
             if user.failed_logins >= deps.settings.login_max_failures:
