@@ -172,7 +172,7 @@ async def employee_journey(client: httpx.AsyncClient, mailbox: Mailbox, person: 
                            give_feedback: bool) -> bool:
     assert person.user_id
     await register(client, mailbox, person.user_id, password, "mobile")
-    person.token = await login(client, person.email, password)
+    person.token = await login(client, person.mobile, password)  # the mobile is what the code proved
     headers = bearer(person.token)
 
     async def profile() -> dict[str, Any] | None:

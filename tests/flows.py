@@ -60,6 +60,11 @@ class Person:
     password: str = PASSWORD
     token: str | None = None
     refresh_token: str | None = None
+    verified: str = "email"  # the channel proven at registration: the one that works as a login name
+
+    @property
+    def login_name(self) -> str:
+        return self.mobile if self.verified == "mobile" else self.email
 
     @classmethod
     def fake(cls, n: int = 0) -> "Person":
@@ -100,7 +105,7 @@ async def make_platform_admin(database_url: str, email: str | None = None, passw
 
 
 async def login(client: httpx.AsyncClient, person: Person, **extra: Any) -> dict[str, Any]:
-    resp = await client.post(f"{ID}/token", json={"login": person.email, "password": person.password, **extra})
+    resp = await client.post(f"{ID}/token", json={"login": person.login_name, "password": person.password, **extra})
     assert resp.status_code == 200, resp.text
     body = resp.json()
     person.token, person.refresh_token = body["access_token"], body["refresh_token"]
@@ -138,6 +143,7 @@ async def register(client: httpx.AsyncClient, sink, person: Person, *, channel: 
     resp = await client.post(f"{ID}/registrations", json={"invitation_code": code, "verification_code": otp["code"],
                                                            "password": person.password})
     assert resp.status_code == 201, resp.text
+    person.verified = channel
 
 
 async def create_company(platform, root: Person, name: str | None = None) -> Company:

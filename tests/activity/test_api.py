@@ -51,7 +51,7 @@ class TestMyLogins:
     async def test_a_failed_login_appears_as_a_failure(self, platform) -> None:
         company = await company_with_employees(platform, 1)
         person = company.employees[0]
-        resp = await platform.client.post(f"{ID}/token", json={"login": person.email, "password": "wrong-password"})
+        resp = await platform.client.post(f"{ID}/token", json={"login": person.login_name, "password": "wrong-password"})
         assert resp.status_code == 401
         [failure] = await eventually(lambda: my_logins(platform, person.token, success="false"), what="failure")
         assert (failure["success"], failure["reason"], failure["kind"]) == (False, "bad_credentials", "login")
@@ -187,7 +187,7 @@ class TestLoginSummary:
     async def test_counts_today_successes_failures_and_users(self, platform) -> None:
         company = await company_with_employees(platform, 2)
         admin, person = company.admin, company.employees[0]
-        await platform.client.post(f"{ID}/token", json={"login": person.email, "password": "wrong-password"})
+        await platform.client.post(f"{ID}/token", json={"login": person.login_name, "password": "wrong-password"})
         url = f"{ACT}/tenants/{company.tenant_id}/logins/summary"
 
         async def summary() -> dict[str, Any] | None:

@@ -71,3 +71,29 @@ class TestNoServerErrorsOnBadInput:
                         if resp.status_code >= 400:
                             assert resp.headers["content-type"] == PROBLEM, where
                             assert resp.json()["status"] == resp.status_code, where
+
+
+class TestTextThatCannotBeStored:
+    """Regression: a NUL byte in any text reached PostgreSQL and came back as 503 'retry later'."""
+
+    async def test_nul_and_bidi_overrides_are_422_not_503(self, platform) -> None:
+        from tests.flows import Person, create_company, make_platform_admin, roster_csv
+
+        root = await make_platform_admin(platform.database_url)
+        company = await create_company(platform, root)
+        bad = [("POST", "/api/v1/identity/tenants", root.token,
+                {"name": "Bad\u0000Co", "admin": {"name": "x", "email": "x@example.com", "mobile": "13800138000"}}),
+               ("POST", "/api/v1/identity/tenants", root.token,
+                {"name": "\u202eoC liveD", "admin": {"name": "x", "email": "x@example.com", "mobile": "13800138000"}}),
+               ("POST", "/api/v1/identity/registrations/code", None,
+                {"invitation_code": "ABC\u0000DEFG", "channel": "email"}),
+               ("POST", "/api/v1/feedback/feedback", company.admin.token, {"type": "question", "text": "b\u0000c"})]
+        for method, url, token, body in bad:
+            resp = await platform.client.request(method, url, json=body, headers=auth(token) if token else {})
+            assert resp.status_code == 422, f"{url}: {resp.status_code} {resp.text}"
+        person = Person.fake(1)
+        person.name = "孙\x00八"
+        resp = await platform.client.post(f"/api/v1/identity/tenants/{company.tenant_id}/roster",
+                                          headers=auth(company.admin.token),
+                                          files={"file": ("r.csv", roster_csv([person]), "text/csv")})
+        assert resp.status_code == 422 and resp.json()["errors"][0]["loc"][2] == "name"

@@ -74,7 +74,7 @@ class TestBrokerOutage:
             kafka_proxy.cut("refuse")
             for person in people:  # identity works without the broker: events wait in its outbox
                 await register(client, mailbox, person.user_id, PASSWORD, "mobile")
-                person.token = await login(client, person.email, PASSWORD)
+                person.token = await login(client, person.mobile, PASSWORD)
             pending = rows(deployment.database_url, "select count(*) from identity.outbox where published_at is null")
             assert pending[0][0] >= 12, "registrations and logins must wait in the outbox while the broker is away"
             await asyncio.sleep(2)

@@ -39,7 +39,7 @@ class TestLogin:
     async def test_wrong_password_is_401_and_recorded(self, platform) -> None:
         company = await company_with_employees(platform, 1)
         person = company.employees[0]
-        resp = await platform.client.post(f"{ID}/token", json={"login": person.email, "password": "wrong-password"})
+        resp = await platform.client.post(f"{ID}/token", json={"login": person.login_name, "password": "wrong-password"})
         assert resp.status_code == 401 and resp.headers["content-type"] == "application/problem+json"
         assert "esop.identity.user.login_failed" in outbox_types(platform.database_url, str(person.user_id))
 
@@ -47,9 +47,26 @@ class TestLogin:
         company = await company_with_employees(platform, 1)
         person = company.employees[0]
         for _ in range(5):
-            await platform.client.post(f"{ID}/token", json={"login": person.email, "password": "wrong-password"})
-        resp = await platform.client.post(f"{ID}/token", json={"login": person.email, "password": person.password})
+            await platform.client.post(f"{ID}/token", json={"login": person.login_name, "password": "wrong-password"})
+        resp = await platform.client.post(f"{ID}/token", json={"login": person.login_name, "password": person.password})
         assert resp.status_code == 429 and int(resp.headers["Retry-After"]) > 0
+
+    async def test_lockouts_grow_and_a_good_login_resets_them(self, platform) -> None:
+        company = await company_with_employees(platform, 1)
+        person = company.employees[0]
+        waits = []
+        for _ in range(2):
+            for _ in range(5):
+                await platform.client.post(f"{ID}/token", json={"login": person.login_name, "password": "wrong-pw"})
+            resp = await platform.client.post(f"{ID}/token", json={"login": person.login_name,
+                                                                   "password": person.password})
+            assert resp.status_code == 429
+            waits.append(int(resp.headers["Retry-After"]))
+            with psycopg2.connect(platform.database_url) as conn, conn.cursor() as cur:
+                cur.execute("update identity.users set locked_until = now() where id = %s", (str(person.user_id),))
+        assert 55 <= waits[0] <= 61 and 115 <= waits[1] <= 121
+        assert (await platform.client.post(f"{ID}/token", json={"login": person.login_name,
+                                                                "password": person.password})).status_code == 200
 
     async def test_unknown_login_looks_like_a_wrong_password(self, platform) -> None:
         resp = await platform.client.post(f"{ID}/token", json={"login": "nobody@example.com", "password": "x"})
@@ -113,3 +130,53 @@ class TestDiscovery:
         doc = (await platform.client.get(f"{ID}/.well-known/openid-configuration")).json()
         assert doc["jwks_uri"].endswith("/.well-known/jwks.json")
         assert "ES256" in doc["id_token_signing_alg_values_supported"]
+
+
+class TestLoginNamesAcrossCompanies:
+    """Regression: a company admin who put someone else's email on their roster could lock that
+    person (even the platform administrator) out of login with a 400 'give tenant_id'."""
+
+    async def test_an_unverified_copy_of_my_email_does_not_lock_me_out(self, platform) -> None:
+        from tests.flows import Person, create_company, import_roster, make_platform_admin, register
+
+        root = await make_platform_admin(platform.database_url)
+        victim_company = await create_company(platform, root)
+        victim = Person.fake(1)
+        await import_roster(platform, victim_company, [victim])
+        await register(platform.client, platform.message_sink, victim, channel="email")
+        attacker_company = await create_company(platform, root)
+        impostor = Person.fake(7)
+        impostor.email = victim.email  # someone else's email, the attacker's own mobile
+        await import_roster(platform, attacker_company, [impostor])
+        await register(platform.client, platform.message_sink, impostor, channel="mobile")
+        resp = await platform.client.post(f"{ID}/token", json={"login": victim.email, "password": victim.password})
+        assert resp.status_code == 200, resp.text
+        claims = jwt.decode(resp.json()["access_token"], options={"verify_signature": False})
+        assert claims["sub"] == str(victim.user_id)
+
+    async def test_the_platform_admin_keeps_logging_in_when_a_company_admin_shares_the_email(self, platform) -> None:
+        from tests.flows import make_platform_admin
+
+        root = await make_platform_admin(platform.database_url)
+        await login(platform.client, root)
+        resp = await platform.client.post(f"{ID}/tenants", headers=auth(root.token), json={
+            "name": "同邮箱公司", "admin": {"name": "x", "email": root.email.upper(), "mobile": "13800138000"}})
+        assert resp.status_code == 201
+        from tests.flows import Person, register
+
+        admin = Person(name="x", mobile="13800138000", email=root.email, user_id=__import__("uuid").UUID(
+            resp.json()["admin_user_id"]), password="Another-Company-Pass9")
+        await register(platform.client, platform.message_sink, admin, channel="email")
+        for person in (root, admin):
+            resp = await platform.client.post(f"{ID}/token", json={"login": root.email, "password": person.password})
+            assert resp.status_code == 200, resp.text
+            claims = jwt.decode(resp.json()["access_token"], options={"verify_signature": False})
+            assert claims["sub"] == str(person.user_id)
+
+    async def test_an_unproven_email_is_no_login_name(self, platform) -> None:
+        company = await company_with_employees(platform, 1)
+        person = company.employees[0]  # registered with a code sent to the mobile
+        resp = await platform.client.post(f"{ID}/token", json={"login": person.email, "password": person.password})
+        assert resp.status_code == 401
+        resp = await platform.client.post(f"{ID}/token", json={"login": person.mobile, "password": person.password})
+        assert resp.status_code == 200

@@ -6,14 +6,15 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services.feedback.domain.tickets import MAX_TEXT, TicketStatus, TicketType
+from shared.text import SafeMultilineText, SafeText
 
 
 class FeedbackCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: TicketType
-    subject: str | None = Field(default=None, max_length=200)
-    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    subject: SafeText | None = Field(default=None, max_length=200)
+    text: SafeMultilineText = Field(min_length=1, max_length=MAX_TEXT)
 
     @field_validator("text")
     @classmethod

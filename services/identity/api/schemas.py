@@ -6,21 +6,20 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-Str = Field(min_length=1)
-
+from shared.text import SafeText
 
 class AdminContact(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: SafeText = Field(min_length=1, max_length=100)
     email: EmailStr
-    mobile: str = Field(min_length=5, max_length=32, description="Mobile number; mainland numbers need no +86")
+    mobile: SafeText = Field(min_length=5, max_length=32, description="Mobile number; mainland numbers need no +86")
 
 
 class TenantCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200, description="The company's name, unique on the platform")
+    name: SafeText = Field(min_length=1, max_length=200, description="The company's name, unique on the platform")
     admin: AdminContact = Field(description="The company's first administrator; they are sent an invitation")
 
 
@@ -43,10 +42,14 @@ class RosterImportResult(BaseModel):
     invited_user_ids: list[uuid.UUID]
 
 
+INVITATION_CODE = Field(min_length=4, max_length=32, pattern=r"^[A-Za-z0-9]+$",
+                        description="The code from the invitation message")
+
+
 class RegistrationStart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    invitation_code: str = Field(min_length=4, max_length=32)
+    invitation_code: str = INVITATION_CODE
     channel: Literal["mobile", "email"] = Field(description="Where to send the one-time code")
 
 
@@ -59,8 +62,8 @@ class RegistrationCodeSent(BaseModel):
 class RegistrationComplete(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    invitation_code: str = Field(min_length=4, max_length=32)
-    verification_code: str = Field(min_length=4, max_length=10)
+    invitation_code: str = INVITATION_CODE
+    verification_code: str = Field(min_length=4, max_length=10, pattern=r"^[0-9]+$")
     password: str = Field(min_length=1, max_length=256)
 
 
@@ -88,7 +91,7 @@ class Me(UserRead):
 class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    login: str = Field(min_length=3, max_length=254, description="Email or mobile number")
+    login: SafeText = Field(min_length=3, max_length=254, description="Email or mobile number")
     password: str = Field(min_length=1, max_length=256)
     tenant_id: uuid.UUID | None = Field(default=None, description="Needed only if the login exists in several companies")
 

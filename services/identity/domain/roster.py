@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.identity.domain.contact import InvalidContact, normalize_email, normalize_mobile
+from shared.text import unsafe_character
 
 FIELDS = ["name", "mobile", "email", "employee_no", "department", "hire_date"]
 REQUIRED = ["name", "mobile", "email", "employee_no", "hire_date"]
@@ -116,6 +117,11 @@ def _parse_row(line: int, raw: list[str], columns: dict[str, int], region: str,
 
     before = len(errors)
     values: dict[str, object] = {}
+    for field, index in columns.items():
+        if index < len(raw) and (problem := unsafe_character(raw[index])):
+            errors.append(RowError(line, field, f"contains a {problem}"))
+    if len(errors) > before:
+        return None
     for field in REQUIRED:
         if not cell(field):
             errors.append(RowError(line, field, "is required"))

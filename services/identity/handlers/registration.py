@@ -105,6 +105,10 @@ async def complete_registration(session: AsyncSession, deps: IdentityDeps, *, in
     code.consumed_at = now
     invitation.accepted_at = now
     user.password_hash = await deps.hashing(hash_password, password)
+    if code.channel == "email":
+        user.email_verified_at = now
+    else:
+        user.mobile_verified_at = now
     user.status = "active"
     user.registered_at = now
     await session.flush()

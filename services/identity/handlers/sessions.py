@@ -69,32 +69,49 @@ async def _fail(session: AsyncSession, deps: IdentityDeps, user: User | None, re
                        subject=user.id if user else None, tenant_id=user.tenant_id if user else None)
 
 
+def _locked(user: User, now: datetime) -> bool:
+    return user.locked_until is not None and user.locked_until > now
+
+
+def _count_failure(deps: IdentityDeps, user: User, now: datetime) -> None:
+    """Five failures in a row lock the account: 1 minute, then 2, 4, ... up to the configured maximum."""
+    user.failed_logins += 1
+    if user.failed_logins >= deps.settings.login_max_failures:
+        user.lockouts += 1
+        seconds = min(deps.settings.lockout_seconds, 60 * 2 ** (user.lockouts - 1))
+        user.locked_until = now + timedelta(seconds=seconds)
+        user.failed_logins = 0
+
+
 async def login(session: AsyncSession, deps: IdentityDeps, *, login: str, password: str,
                 tenant_id: uuid.UUID | None, client: ClientInfo) -> TokenPair:
+    """One login name may belong to accounts in several companies: the password decides which."""
     now = deps.clock()
     email, mobile = _parse_login(login, deps.settings.phone_region)
-    candidates = [u for u in await find_users_by_login(session, email=email, mobile=mobile, tenant_id=tenant_id)
-                  if u.status == "active"]
-    if len(candidates) > 1:
-        await _fail(session, deps, None, "ambiguous", client, now)
-        raise BadRequest("This login belongs to accounts in several companies; give tenant_id.", keep_changes=True)
-    user = candidates[0] if candidates else None
-    if user is not None and user.locked_until and user.locked_until > now:
+    candidates = list(await find_users_by_login(session, email=email, mobile=mobile, tenant_id=tenant_id))
+    open_ = [u for u in candidates if not _locked(u, now)]
+    if candidates and not open_:
+        user = candidates[0]
         await deps.hashing(verify_password, password, None)
         await _fail(session, deps, user, "locked", client, now)
-        wait = int((user.locked_until - now).total_seconds()) + 1
+        wait = int((user.locked_until - now).total_seconds()) + 1  # type: ignore[operator]
         raise TooManyRequests(f"Too many failed logins; try again in {wait // 60 + 1} minute(s).",
                               headers={"Retry-After": str(wait)}, keep_changes=True)
-    hashed = user.password_hash if user else None
-    if user is None or not await deps.hashing(verify_password, password, hashed):
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= deps.settings.login_max_failures:
-                user.locked_until = now + timedelta(seconds=deps.settings.lockout_seconds)
-                user.failed_logins = 0
-        await _fail(session, deps, user, "bad_credentials", client, now)
+    if not open_:
+        await deps.hashing(verify_password, password, None)
+    matches = [u for u in open_ if await deps.hashing(verify_password, password, u.password_hash)]
+    if len(matches) > 1:
+        await _fail(session, deps, None, "ambiguous", client, now)
+        raise BadRequest("This login and password open accounts in several companies; give tenant_id.",
+                         keep_changes=True)
+    if not matches:
+        for user in open_:
+            _count_failure(deps, user, now)
+        await _fail(session, deps, open_[0] if len(open_) == 1 else None, "bad_credentials", client, now)
         raise Unauthorized("The login or password is wrong.", keep_changes=True)
+    user = matches[0]
     user.failed_logins = 0
+    user.lockouts = 0
     user.locked_until = None
     sess = Session(id=uuid.uuid4(), user_id=user.id, tenant_id=user.tenant_id, ip=client.ip,
                    user_agent=(client.user_agent or "")[:400] or None)

@@ -25,7 +25,8 @@ async def create_platform_admin(session: AsyncSession, deps: IdentityDeps, *, em
     if existing:
         raise Conflict(f"A platform administrator with email {email} already exists.")
     user = User(tenant_id=None, name=name, email=email, status="active", is_platform_admin=True,
-                password_hash=await deps.hashing(hash_password, password), registered_at=deps.clock())
+                password_hash=await deps.hashing(hash_password, password), registered_at=deps.clock(),
+                email_verified_at=deps.clock())
     session.add(user)
     await session.flush()
     await deps.publish(session, PlatformAdminCreated(user_id=user.id, email=email), subject=user.id, tenant_id=None)

@@ -28,17 +28,19 @@ async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant | No
 
 async def find_users_by_login(session: AsyncSession, *, email: str | None, mobile: str | None,
                               tenant_id: uuid.UUID | None) -> Sequence[User]:
+    """Active users whose *verified* email or mobile is this login (a name someone merely typed
+    into a roster never matches)."""
     conditions = []
     if email:
-        conditions.append(User.email == email)
+        conditions.append((User.email == email) & User.email_verified_at.is_not(None))
     if mobile:
-        conditions.append(User.mobile == mobile)
+        conditions.append((User.mobile == mobile) & User.mobile_verified_at.is_not(None))
     if not conditions:
         return []
-    query = select(User).where(or_(*conditions))
+    query = select(User).where(or_(*conditions), User.status == "active")
     if tenant_id:
         query = query.where(User.tenant_id == tenant_id)
-    return (await session.execute(query.limit(20))).scalars().all()
+    return (await session.execute(query.limit(10))).scalars().all()
 
 
 async def users_of_tenant_by_employee_no(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, User]:

@@ -41,7 +41,11 @@ class User(Base):
     status: Mapped[str] = mapped_column(String(20), default="invited")  # invited | active | disabled
     is_platform_admin: Mapped[bool] = mapped_column(Boolean, default=False)
     password_hash: Mapped[str | None] = mapped_column(Text)
+    # A login name works only once it is proven: by a one-time code, or (platform admins) by the CLI.
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    mobile_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     registered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = _now_col()
