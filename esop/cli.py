@@ -53,9 +53,22 @@ def cmd_makemigrations(args: argparse.Namespace) -> None:
     command.revision(alembic_config(args.service, url), message=args.message, autogenerate=True)
 
 
+def _exit_cleanly_on_sigterm() -> None:
+    """uvicorn re-raises SIGTERM after its graceful shutdown; exiting through SystemExit (not the
+    default handler) lets atexit stop the embedded PostgreSQL too."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     import uvicorn
 
+    _exit_cleanly_on_sigterm()
+    if not args.service:  # the embedded platform is its own public origin (services share JWT_ISSUER)
+        public = f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0', '::') else args.host}:{args.port}"
+        os.environ.setdefault("JWT_ISSUER", f"{public}/api/v1/identity")
+        os.environ.setdefault("IDENTITY_REGISTRATION_URL", f"{public}/register")
     url = _database_url(args.data_dir)
     sink = Path(os.environ.get("MESSAGE_SINK", args.data_dir / "messages.jsonl"))
     if args.service:

@@ -27,4 +27,4 @@ def build_platform(database_url: str, *, message_sink: Path, **overrides: Any) -
     for name in BACKEND_SERVICES:
         settings = settings_class(name)(**common)
         apps[name] = app_factory(name)(settings, runtime)
-    return create_gateway(GatewaySettings(**common), mounts=apps)
+    return create_gateway(GatewaySettings(**common), mounts=apps, bus=bus)

@@ -85,6 +85,10 @@ class PreconditionFailed(ProblemError):
     status, title = 412, "Precondition Failed"
 
 
+class ContentTooLarge(ProblemError):
+    status, title = 413, "Content Too Large"
+
+
 class Unprocessable(ProblemError):
     status, title = 422, "Unprocessable Content"
 

@@ -34,7 +34,10 @@ class RequestContextMiddleware:
             return
         headers = dict(scope.get("headers") or [])
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if 0 < len(incoming) <= 128 else uuid.uuid4().hex
+        rid = incoming if 0 < len(incoming) <= 128 and incoming.isprintable() else uuid.uuid4().hex
+        if rid != incoming:  # apps mounted behind this one (embedded topology) see the same id
+            scope["headers"] = [(k, v) for k, v in scope.get("headers", []) if k != b"x-request-id"]
+            scope["headers"].append((b"x-request-id", rid.encode()))
         token_r = request_id_var.set(rid)
         token_s = service_var.set(self.service)
         status = 500
@@ -44,8 +47,9 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", rid.encode())]
+                existing = list(message.get("headers") or [])
+                if not any(k.lower() == b"x-request-id" for k, _ in existing):
+                    message["headers"] = [*existing, (b"x-request-id", rid.encode())]
             await send(message)
 
         try:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,7 +22,9 @@ from starlette.types import ASGIApp
 from services.gateway.auth import VerifyTokenMiddleware
 from services.gateway.openapi import merge_openapi
 from services.gateway.proxy import Forwarder
+from services.gateway.revocations import RevokedSessions
 from services.gateway.settings import GatewaySettings
+from shared.bus import EventBus
 from shared.docs import install_docs
 from shared.errors import install_error_handlers
 from shared.logs import configure_logging
@@ -36,6 +39,15 @@ and send `Authorization: Bearer <access_token>`. Errors are RFC 9457 `applicatio
 The events each service publishes are listed at `/api/v1/<service>/events`."""
 
 
+def _own_bus(settings: GatewaySettings) -> EventBus | None:
+    if not settings.kafka_bootstrap_servers:
+        return None
+    from shared.kafka_bus import KafkaBus
+
+    return KafkaBus(settings.kafka_bootstrap_servers, client_id="esop-gateway",
+                    max_poll_interval_ms=settings.kafka_max_poll_interval_ms, topics=["esop.identity"])
+
+
 class ServiceHealth(BaseModel):
     status: str
     checks: dict[str, str] = {}
@@ -46,11 +58,14 @@ class PlatformHealth(BaseModel):
     services: dict[str, ServiceHealth]
 
 
-def create_app(settings: GatewaySettings | None = None, mounts: dict[str, ASGIApp] | None = None) -> FastAPI:
-    """`mounts`: the service apps to serve in-process; without it, requests are forwarded."""
+def create_app(settings: GatewaySettings | None = None, mounts: dict[str, ASGIApp] | None = None,
+               bus: EventBus | None = None) -> FastAPI:
+    """`mounts`: the service apps to serve in-process (and `bus`, their in-process bus); without
+    them, requests are forwarded and events come from Kafka (if configured)."""
     settings = settings or GatewaySettings()
     configure_logging(settings.log_level)
     state: dict[str, Any] = {}
+    revoked = RevokedSessions(keep_seconds=settings.revocation_keep_seconds)
 
     def transport(name: str) -> httpx.AsyncBaseTransport | None:
         return httpx.ASGITransport(app=mounts[name]) if mounts else None
@@ -70,6 +85,13 @@ def create_app(settings: GatewaySettings | None = None, mounts: dict[str, ASGIAp
 
         state["verifier"] = TokenVerifier(fetch_jwks, issuer=settings.jwt_issuer, audience=settings.jwt_audience)
         async with contextlib.AsyncExitStack() as stack:
+            events = bus or _own_bus(settings)
+            if events is not None:
+                # Every replica needs every revocation: a consumer group of its own.
+                events.subscribe(f"esop-gateway-{uuid.uuid4().hex[:12]}", ["esop.identity"], revoked.on_event)
+                if bus is None:
+                    await events.start()
+                    stack.push_async_callback(events.stop)
             if mounts:
                 for sub in mounts.values():
                     await stack.enter_async_context(sub.router.lifespan_context(sub))
@@ -94,7 +116,7 @@ def create_app(settings: GatewaySettings | None = None, mounts: dict[str, ASGIAp
         target = mounts[name] if mounts else Forwarder(settings.upstream(name), lambda: state["session"])
         app.mount(f"/api/v1/{name}", target)
 
-    app.add_middleware(VerifyTokenMiddleware, verifier_provider=lambda: state["verifier"])
+    app.add_middleware(VerifyTokenMiddleware, verifier_provider=lambda: state["verifier"], revoked=revoked)
     install_observability(app, "gateway")
 
     async def service_docs() -> dict[str, dict[str, Any]]:

@@ -14,6 +14,8 @@ class GatewaySettings(BaseServiceSettings):
     lifecycle_url: str = "http://127.0.0.1:8006"
     upstream_timeout_seconds: float = 30.0
     max_connections: int = 200
+    # How long an ended session is remembered: the access-token lifetime, plus clock skew.
+    revocation_keep_seconds: int = 960
 
     def upstream(self, service: str) -> str:
         return str(getattr(self, f"{service}_url"))

@@ -11,6 +11,7 @@ import pytest
 from esop.demo import bearer, run_demo
 from tests import pg
 from tests.e2e.processes import Deployment
+from tests.flows import eventually
 
 ADMIN_EMAIL = "root@esop.example.com"
 ADMIN_PASSWORD = "Platform-Owner-Passw0rd!"
@@ -51,6 +52,14 @@ class TestMainJobAcrossProcesses:
             assert stages["counts"]["active"] == 5
             logins = (await client.get(f"/api/v1/activity/tenants/{tenant}/logins", headers=bearer(token))).json()
             assert len(logins["items"]) >= 5
+            # Logout reaches the gateway through Kafka: the token stops working at every service.
+            assert (await client.get("/api/v1/profile/me", headers=bearer(token))).status_code == 404
+            assert (await client.post("/api/v1/identity/logout", headers=bearer(token))).status_code == 204
+
+            async def refused() -> bool:
+                return (await client.get("/api/v1/lifecycle/me/stage", headers=bearer(token))).status_code == 401
+
+            await eventually(refused, timeout=30, what="the logout to reach the gateway")
             health = await client.get("/health")
             assert health.status_code == 200 and health.json()["status"] == "ok"
             merged = (await client.get("/openapi.json")).json()

@@ -44,6 +44,11 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(timeout=60)
 
 
+def _postgres_running(data_dir: Path) -> bool:
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return any("postgres" in line and str(data_dir) in line for line in out.splitlines())
+
+
 def login(port: int) -> httpx.Response:
     return httpx.post(f"http://127.0.0.1:{port}/api/v1/identity/token",
                       json={"login": "owner@example.com", "password": PASSWORD}, timeout=30)
@@ -63,8 +68,11 @@ class TestEmbeddedPlatform:
             assert login(port).status_code == 200
             docs = httpx.get(f"http://127.0.0.1:{port}/docs", timeout=10)
             assert docs.status_code == 200 and "cdn" not in docs.text.lower()
+            discovery = httpx.get(f"http://127.0.0.1:{port}/api/v1/identity/.well-known/openid-configuration").json()
+            assert discovery["issuer"] == f"http://localhost:{port}/api/v1/identity"
         finally:
             stop(proc)
+        assert not _postgres_running(data_dir), "SIGTERM must stop the embedded PostgreSQL too"
         proc = start(data_dir, port, log)
         try:
             token = login(port).json()["access_token"]

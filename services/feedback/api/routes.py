@@ -7,7 +7,7 @@ from fastapi import APIRouter, Header, Request, Response
 from services.feedback.api.schemas import FeedbackCreate, FeedbackRead
 from services.feedback.handlers import submit_feedback
 from services.feedback.persistence.repository import list_tickets_of_user
-from shared.auth import CurrentPrincipal
+from shared.auth import CurrentPrincipal, require_permission
 from shared.db import DbSession
 from shared.errors import problem_responses
 from shared.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
@@ -18,7 +18,8 @@ router = APIRouter(tags=["feedback"])
 @router.post("/feedback", response_model=FeedbackRead, status_code=201, summary="Submit feedback",
              description="Submit a suggestion, complaint or question. Send an `Idempotency-Key` to make retries safe: "
                          "a retry returns the ticket created by the first call (200).",
-             responses=problem_responses(401, 409, 422))
+             responses=problem_responses(401, 403, 409, 422),
+             dependencies=[require_permission("feedback:submit", tenant_param=None)])
 async def post_feedback(body: FeedbackCreate, request: Request, response: Response, session: DbSession,
                         principal: CurrentPrincipal,
                         idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> FeedbackRead:

@@ -12,7 +12,7 @@ from services.identity.handlers.tenants import create_tenant
 from services.identity.persistence.repository import get_tenant
 from shared.auth import require_permission
 from shared.db import DbSession
-from shared.errors import NotFound, Unprocessable, problem_responses
+from shared.errors import ContentTooLarge, NotFound, problem_responses
 
 router = APIRouter(tags=["companies"])
 
@@ -52,7 +52,7 @@ async def post_roster(tenant_id: uuid.UUID, file: Annotated[UploadFile, File(des
                       session: DbSession, deps: Deps) -> RosterImportResult:
     data = await file.read(deps.settings.roster_max_bytes + 1)
     if len(data) > deps.settings.roster_max_bytes:
-        raise Unprocessable(f"The file is larger than {deps.settings.roster_max_bytes} bytes; split it.")
+        raise ContentTooLarge(f"The file is larger than {deps.settings.roster_max_bytes} bytes; split it.")
     result = await import_roster(session, deps, tenant_id, data)
     return RosterImportResult(rows=result.rows, invited=len(result.invited), unchanged=result.unchanged,
                               invited_user_ids=result.invited)

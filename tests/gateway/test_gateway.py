@@ -1,0 +1,56 @@
+"""The gateway as clients see it: one origin, tokens checked at the edge, sessions revoked by event."""
+from __future__ import annotations
+
+from tests.flows import ID, auth, company_with_employees, eventually, make_platform_admin, login
+
+
+class TestRevokedSessions:
+    """Regression: after logout the access token still worked at every service but identity."""
+
+    async def test_a_logged_out_token_stops_working_everywhere(self, platform) -> None:
+        company = await company_with_employees(platform, 1)
+        person = company.employees[0]
+        assert (await platform.client.get("/api/v1/profile/me", headers=auth(person.token))).status_code == 200
+        assert (await platform.client.post(f"{ID}/logout", headers=auth(person.token))).status_code == 204
+
+        async def refused() -> bool:
+            resp = await platform.client.get("/api/v1/lifecycle/me/stage", headers=auth(person.token))
+            return resp.status_code == 401 and resp.headers["content-type"] == "application/problem+json"
+
+        await eventually(refused, timeout=5, what="the gateway to refuse the ended session")
+        resp = await platform.client.get("/api/v1/profile/me", headers=auth(person.token))
+        assert resp.status_code == 401 and resp.json()["instance"] == "/api/v1/profile/me"
+        await login(platform.client, person)
+        assert (await platform.client.get("/api/v1/profile/me", headers=auth(person.token))).status_code == 200
+
+
+class TestEdge:
+    async def test_one_request_id_per_response_and_it_follows_the_client(self, platform) -> None:
+        resp = await platform.client.get(f"{ID}/.well-known/openid-configuration")
+        assert len(resp.headers.get_list("x-request-id")) == 1
+        resp = await platform.client.get(f"{ID}/.well-known/openid-configuration", headers={"X-Request-ID": "abc-1"})
+        assert resp.headers.get_list("x-request-id") == ["abc-1"]
+
+    async def test_service_metrics_are_not_public(self, platform) -> None:
+        for service in ("identity", "profile"):
+            assert (await platform.client.get(f"/api/v1/{service}/metrics")).status_code == 404
+        assert (await platform.client.get("/metrics")).status_code == 200
+
+    async def test_health_lists_every_service(self, platform) -> None:
+        body = (await platform.client.get("/health")).json()
+        assert body["status"] == "ok"
+        assert set(body["services"]) == {"identity", "authz", "profile", "activity", "feedback", "lifecycle"}
+
+    async def test_docs_are_served_without_a_cdn(self, platform) -> None:
+        page = await platform.client.get("/docs")
+        assert page.status_code == 200 and "/docs-static/swagger-ui-bundle.js" in page.text
+        assert (await platform.client.get("/docs-static/swagger-ui-bundle.js")).status_code == 200
+
+
+class TestFeedbackNeedsTheRight:
+    async def test_a_platform_admin_without_a_company_cannot_submit_feedback(self, platform) -> None:
+        root = await make_platform_admin(platform.database_url)
+        await login(platform.client, root)
+        resp = await platform.client.post("/api/v1/feedback/feedback", headers=auth(root.token),
+                                          json={"type": "question", "text": "x"})
+        assert resp.status_code == 403
