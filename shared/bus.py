@@ -13,6 +13,16 @@ log = logging.getLogger("esop.bus")
 Handler = Callable[[CloudEvent], Awaitable[None]]
 
 
+async def deliver_batch(handler: Handler, events: list[CloudEvent]) -> None:
+    """Hand `events` (in order) to a handler, as one batch if it can take one (see Consumer)."""
+    batch = getattr(handler, "handle_batch", None)
+    if batch is not None:
+        await batch(events)
+        return
+    for event in events:
+        await handler(event)
+
+
 class EventBus(abc.ABC):
     @abc.abstractmethod
     async def publish(self, events: list[CloudEvent]) -> None:
@@ -49,8 +59,7 @@ class InProcessBus(EventBus):
         """Each subscriber gets the batch in order; subscribers run side by side."""
 
         async def deliver(topics: set[str], handler: Handler) -> None:
-            for event in events:
-                if event.topic in topics:
-                    await handler(event)
+            batch = [e for e in events if e.topic in topics]
+            await deliver_batch(handler, batch)
 
         await asyncio.gather(*(deliver(topics, handler) for _group, topics, handler in self._subs))

@@ -53,6 +53,30 @@ class Consumer:
                 log.warning("consumer %s failed on %s (attempt %d): %s", self.name, event.id, attempt, exc)
                 await asyncio.sleep(self.base_delay * 2 ** (attempt - 1))
 
+    async def handle_batch(self, events: list[CloudEvent]) -> None:
+        """Handle a batch in one transaction (one commit instead of one per event). If anything in
+        it fails, the batch is rolled back and each event is handled on its own, with retries and
+        dead-lettering as usual."""
+        mine = list({e.id: e for e in reversed(events) if e.type in self.handlers}.values())[::-1]
+        if len(mine) <= 1:
+            for event in mine:
+                await self(event)
+            return
+        inbox = self.messaging.inbox
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                claimed = set((await session.execute(
+                    insert(inbox).values([{"consumer": self.name, "event_id": e.id, "type": e.type,
+                                           "event_time": e.time} for e in mine])
+                    .on_conflict_do_nothing().returning(inbox.c.event_id))).scalars())
+                for event in mine:
+                    if event.id in claimed:
+                        await self.handlers[event.type](session, event)
+        except Exception as exc:  # noqa: BLE001 - isolate the failing event
+            log.info("consumer %s: batch of %d failed (%s); handling one by one", self.name, len(mine), exc)
+            for event in mine:
+                await self(event)
+
     async def _handle_once(self, handler: EventHandler, event: CloudEvent) -> None:
         inbox = self.messaging.inbox
         async with self.sessionmaker() as session, session.begin():

@@ -18,7 +18,7 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata, TopicPartition
 
-from shared.bus import EventBus, Handler
+from shared.bus import EventBus, Handler, deliver_batch
 from shared.events import CloudEvent
 
 log = logging.getLogger("esop.kafka")
@@ -182,25 +182,21 @@ class KafkaBus(EventBus):
 
     def _handle_partition(self, consumer: KafkaConsumer, tp: TopicPartition, records: list[Any],
                           handler: Handler) -> None:
-        """Handle records in order; commit the offset after the last one handled (its DB work is committed)."""
+        """Handle a partition's records in order, as one batch where the handler can; commit the
+        offset after the last one (its database work is committed). On failure, seek back so the
+        batch is delivered again (the inbox makes the repeat harmless)."""
         assert self._loop is not None
-        done: int | None = None
+        events: list[CloudEvent] = []
+        for record in records:
+            try:
+                events.append(from_record(record.headers, record.value))
+            except Exception as exc:  # noqa: BLE001 - not ours to handle; skip it, loudly
+                log.error("undecodable record %s@%s: %s", tp, record.offset, exc)
         try:
-            for record in records:
-                try:
-                    event = from_record(record.headers, record.value)
-                except Exception as exc:  # noqa: BLE001 - not ours to handle; skip it, loudly
-                    log.error("undecodable record %s@%s: %s", tp, record.offset, exc)
-                    done = record.offset
-                    continue
-                try:
-                    asyncio.run_coroutine_threadsafe(handler(event), self._loop).result()
-                except Exception as exc:  # noqa: BLE001 - redeliver from here later
-                    log.warning("handler failed at %s@%s, will retry: %s", tp, record.offset, exc)
-                    consumer.seek(tp, record.offset)
-                    time.sleep(1)
-                    return
-                done = record.offset
-        finally:
-            if done is not None:
-                consumer.commit({tp: OffsetAndMetadata(done + 1, "", -1)})
+            asyncio.run_coroutine_threadsafe(deliver_batch(handler, events), self._loop).result()
+        except Exception as exc:  # noqa: BLE001 - redeliver from here later
+            log.warning("handler failed at %s@%s, will retry: %s", tp, records[0].offset, exc)
+            consumer.seek(tp, records[0].offset)
+            time.sleep(1)
+            return
+        consumer.commit({tp: OffsetAndMetadata(records[-1].offset + 1, "", -1)})

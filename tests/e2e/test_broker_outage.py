@@ -92,25 +92,36 @@ class TestBrokerOutage:
 
             await eventually(all_active, timeout=120, what="every employee active after the broker returns")
             for person in people:
-                profile = await client.get("/api/v1/profile/me", headers=bearer(person.token))
-                assert profile.status_code == 200
+                async def has_profile(token: str = person.token) -> bool:
+                    return (await client.get("/api/v1/profile/me", headers=bearer(token))).status_code == 200
+
+                await eventually(has_profile, timeout=60, what="the profile made from the registration")
 
         url = deployment.database_url
         assert rows(url, "select count(*) from identity.outbox where published_at is null")[0][0] == 0
         published = dict(rows(url, "select type, count(*) from identity.outbox group by type"))
-        logins = rows(url, f"select count(*), count(distinct event_id) from activity.login_records "
-                           f"where tenant_id = '{tenant}'")[0]
-        assert logins[0] == logins[1] == len(people) + 1, "each login recorded exactly once"
-        assert rows(url, "select count(*) from activity.login_records")[0][0] == published["esop.identity.user.logged_in"]
         consumes = {
             "authz": ["tenant.created", "platform_admin.created", "user.registered"],
             "profile": ["user.registered"],
             "activity": ["user.logged_in"],
             "lifecycle": ["user.invited", "user.registered", "user.logged_in"],
         }
+
+        def handled_by(schema: str) -> dict[str, tuple[int, int]]:
+            return {t: (n, d) for t, n, d in rows(url, f"select type, count(*), count(distinct event_id) "
+                                                       f"from {schema}.inbox group by type")}
+
+        async def caught_up() -> bool:
+            return all(handled_by(schema).get(f"esop.identity.{short}", (0, 0))[1] >= published[f"esop.identity.{short}"]
+                       for schema, types in consumes.items() for short in types)
+
+        await eventually(caught_up, timeout=90, what="every consumer to catch up")
+        logins = rows(url, f"select count(*), count(distinct event_id) from activity.login_records "
+                           f"where tenant_id = '{tenant}'")[0]
+        assert logins[0] == logins[1] == len(people) + 1, "each login recorded exactly once"
+        assert rows(url, "select count(*) from activity.login_records")[0][0] == published["esop.identity.user.logged_in"]
         for schema, types in consumes.items():
-            handled = {t: (n, d) for t, n, d in rows(url, f"select type, count(*), count(distinct event_id) "
-                                                          f"from {schema}.inbox group by type")}
+            handled = handled_by(schema)
             for short in types:
                 full = f"esop.identity.{short}"
                 assert handled[full] == (published[full], published[full]), f"{schema} handles each {short} once"
