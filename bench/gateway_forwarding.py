@@ -32,7 +32,7 @@ def serve(target: str, port: int, env: dict[str, str] | None = None, *extra: str
 def wait(port: int, path: str) -> None:
     import httpx
 
-    for _ in range(100):
+    for _ in range(300):
         try:
             if httpx.get(f"http://127.0.0.1:{port}{path}", timeout=1).status_code == 200:
                 return
