@@ -7,36 +7,18 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from services.activity.api.schemas import LoginRecordRead, LoginSummaryRead
-from services.activity.domain.logins import (DEFAULT_SUMMARY_DAYS, MAX_SUMMARY_DAYS, InvalidWindow, LoginKind, as_utc,
-                                             check_window)
+from services.activity.domain.logins import (DEFAULT_SUMMARY_DAYS, MAX_SUMMARY_DAYS, InvalidWindow, LoginKind, check_window)
 from services.activity.handlers import summarize_logins
 from services.activity.persistence.repository import list_login_records
-from services.activity.persistence.tables import LoginRecord
 from shared.auth import CurrentPrincipal, require_permission
 from shared.db import DbSession
 from shared.errors import BadRequest, problem_responses
-from shared.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+from shared.pagination import CursorParam, Limit, Page, decode_cursor, page_of
 
 router = APIRouter(tags=["logins"])
 
 SuccessFilter = Annotated[bool | None, Query(description="Only successful (true) or failed (false) records")]
 KindFilter = Annotated[LoginKind | None, Query(description="Only logins or only logouts")]
-
-
-def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if not cursor:
-        return None
-    at, id_ = decode_cursor(cursor)
-    try:
-        return as_utc(at), uuid.UUID(id_)
-    except (ValueError, OverflowError) as exc:
-        raise BadRequest("The cursor is not valid; start again without one.") from exc
-
-
-def _page(rows: list[LoginRecord], limit: int) -> Page[LoginRecordRead]:
-    items = [LoginRecordRead.model_validate(r) for r in rows[:limit]]
-    next_cursor = encode_cursor(rows[limit - 1].at, rows[limit - 1].id) if len(rows) > limit else None
-    return Page[LoginRecordRead](items=items, next_cursor=next_cursor)
 
 
 @router.get("/me/logins", response_model=Page[LoginRecordRead], summary="List my login records, newest first",
@@ -45,8 +27,8 @@ def _page(rows: list[LoginRecord], limit: int) -> Page[LoginRecordRead]:
 async def my_logins(session: DbSession, principal: CurrentPrincipal, success: SuccessFilter = None,
                     kind: KindFilter = None, limit: Limit = 50, cursor: CursorParam = None) -> Page[LoginRecordRead]:
     rows = await list_login_records(session, user_id=principal.user_id, success=success, kind=kind,
-                                    limit=limit + 1, after=_after(cursor))
-    return _page(rows, limit)
+                                    limit=limit + 1, after=decode_cursor(cursor))
+    return page_of(LoginRecordRead, rows, limit, "at")
 
 
 @router.get("/tenants/{tenant_id}/logins", response_model=Page[LoginRecordRead],
@@ -65,8 +47,8 @@ async def tenant_logins(tenant_id: uuid.UUID, session: DbSession,
     except InvalidWindow as exc:
         raise BadRequest(str(exc)) from exc
     rows = await list_login_records(session, tenant_id=tenant_id, user_id=user_id, success=success, kind=kind,
-                                    since=since, until=until, limit=limit + 1, after=_after(cursor))
-    return _page(rows, limit)
+                                    since=since, until=until, limit=limit + 1, after=decode_cursor(cursor))
+    return page_of(LoginRecordRead, rows, limit, "at")
 
 
 @router.get("/tenants/{tenant_id}/logins/summary", response_model=LoginSummaryRead,

@@ -10,7 +10,7 @@ from services.feedback.persistence.repository import list_tickets_of_user
 from shared.auth import CurrentPrincipal, require_permission
 from shared.db import DbSession
 from shared.errors import problem_responses
-from shared.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+from shared.pagination import CursorParam, Limit, Page, decode_cursor, page_of
 
 router = APIRouter(tags=["feedback"])
 
@@ -34,8 +34,5 @@ async def post_feedback(body: FeedbackCreate, request: Request, response: Respon
             responses=problem_responses(400, 401, 422))
 async def my_feedback(session: DbSession, principal: CurrentPrincipal, limit: Limit = 50,
                       cursor: CursorParam = None) -> Page[FeedbackRead]:
-    after = decode_cursor(cursor) if cursor else None
-    rows = await list_tickets_of_user(session, principal.user_id, limit + 1, after)
-    items = [FeedbackRead.model_validate(t) for t in rows[:limit]]
-    next_cursor = encode_cursor(rows[limit - 1].created_at, rows[limit - 1].id) if len(rows) > limit else None
-    return Page[FeedbackRead](items=items, next_cursor=next_cursor)
+    rows = await list_tickets_of_user(session, principal.user_id, limit + 1, decode_cursor(cursor))
+    return page_of(FeedbackRead, rows, limit, "created_at")

@@ -15,9 +15,9 @@ async def get_ticket_by_key(session: AsyncSession, user_id: uuid.UUID, key: str)
 
 
 async def list_tickets_of_user(session: AsyncSession, user_id: uuid.UUID, limit: int,
-                               after: tuple[datetime, str] | None) -> list[Ticket]:
+                               after: tuple[datetime, uuid.UUID] | None) -> list[Ticket]:
     query = select(Ticket).where(Ticket.user_id == user_id)
     if after:
-        query = query.where(tuple_(Ticket.created_at, Ticket.id) < tuple_(after[0], uuid.UUID(after[1])))
+        query = query.where(tuple_(Ticket.created_at, Ticket.id) < tuple_(after[0], after[1]))
     query = query.order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)
     return list((await session.execute(query)).scalars())

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
 
@@ -10,20 +9,10 @@ from services.lifecycle.handlers import count_tenant_stages, get_readable_stage,
 from services.lifecycle.persistence.repository import list_stage_history
 from shared.auth import CurrentPrincipal, require_permission
 from shared.db import DbSession
-from shared.errors import BadRequest, problem_responses
-from shared.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+from shared.errors import problem_responses
+from shared.pagination import CursorParam, Limit, Page, decode_cursor, page_of
 
 router = APIRouter(tags=["lifecycle"])
-
-
-def _after(cursor: str | None) -> tuple[datetime, uuid.UUID] | None:
-    if not cursor:
-        return None
-    at, id_ = decode_cursor(cursor)
-    try:
-        return (at.replace(tzinfo=UTC) if at.tzinfo is None else at), uuid.UUID(id_)
-    except ValueError as exc:
-        raise BadRequest("The cursor is not valid; start again without one.") from exc
 
 
 @router.get("/me/stage", response_model=StageRead, summary="Get my lifecycle stage",
@@ -48,10 +37,8 @@ async def user_stage(user_id: uuid.UUID, request: Request, session: DbSession,
 async def user_history(user_id: uuid.UUID, request: Request, session: DbSession, principal: CurrentPrincipal,
                        limit: Limit = 50, cursor: CursorParam = None) -> Page[StageChangeRead]:
     await get_readable_stage(session, request.app.state.permissions, principal, user_id)
-    rows = await list_stage_history(session, user_id, limit + 1, _after(cursor))
-    items = [StageChangeRead.model_validate(r) for r in rows[:limit]]
-    next_cursor = encode_cursor(rows[limit - 1].at, rows[limit - 1].id) if len(rows) > limit else None
-    return Page[StageChangeRead](items=items, next_cursor=next_cursor)
+    rows = await list_stage_history(session, user_id, limit + 1, decode_cursor(cursor))
+    return page_of(StageChangeRead, rows, limit, "at")
 
 
 @router.get("/tenants/{tenant_id}/stages", response_model=StageCountsRead,

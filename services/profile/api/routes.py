@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
@@ -12,8 +11,8 @@ from services.profile.handlers import get_my_profile, read_user_profile, update_
 from services.profile.persistence.repository import list_changes
 from shared.auth import CurrentPrincipal, require_permission
 from shared.db import DbSession
-from shared.errors import BadRequest, problem_responses
-from shared.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+from shared.errors import problem_responses
+from shared.pagination import CursorParam, Limit, Page, decode_cursor, page_of
 
 router = APIRouter(tags=["profile"])
 
@@ -51,11 +50,8 @@ async def patch_me(body: ProfileUpdate, request: Request, response: Response, se
             responses=problem_responses(400, 401, 422))
 async def my_changes(session: DbSession, principal: CurrentPrincipal, limit: Limit = 50,
                      cursor: CursorParam = None) -> Page[ProfileChangeRead]:
-    after = _parse_cursor(cursor) if cursor else None
-    rows = await list_changes(session, principal.user_id, limit + 1, after)
-    items = [ProfileChangeRead.model_validate(c) for c in rows[:limit]]
-    next_cursor = encode_cursor(rows[limit - 1].changed_at, rows[limit - 1].id) if len(rows) > limit else None
-    return Page[ProfileChangeRead](items=items, next_cursor=next_cursor)
+    rows = await list_changes(session, principal.user_id, limit + 1, decode_cursor(cursor))
+    return page_of(ProfileChangeRead, rows, limit, "changed_at")
 
 
 @router.get("/users/{user_id}", response_model=ProfileRead, summary="A user's profile",
@@ -70,11 +66,3 @@ async def get_user(user_id: uuid.UUID, request: Request, response: Response, ses
     return ProfileRead.model_validate(profile)
 
 
-def _parse_cursor(cursor: str) -> tuple[datetime, str]:
-    """decode_cursor, and also refuse (400, not 500) a cursor whose id is not a UUID."""
-    at, id_ = decode_cursor(cursor)
-    try:
-        uuid.UUID(id_)
-    except ValueError as exc:
-        raise BadRequest("The cursor is not valid; start again without one.") from exc
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)), id_

@@ -33,6 +33,6 @@ async def list_changes(session: AsyncSession, user_id: uuid.UUID, limit: int,
                        after: tuple[datetime, str] | None) -> list[ProfileChange]:
     query = select(ProfileChange).where(ProfileChange.user_id == user_id)
     if after:
-        query = query.where(tuple_(ProfileChange.changed_at, ProfileChange.id) < tuple_(after[0], uuid.UUID(after[1])))
+        query = query.where(tuple_(ProfileChange.changed_at, ProfileChange.id) < tuple_(after[0], after[1]))
     query = query.order_by(ProfileChange.changed_at.desc(), ProfileChange.id.desc()).limit(limit)
     return list((await session.execute(query)).scalars())
