@@ -9,7 +9,6 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -98,9 +97,3 @@ class Consumer:
             await session.execute(insert(self.messaging.inbox).values(
                 consumer=self.name, event_id=event.id, type=event.type, event_time=event.time)
                 .on_conflict_do_nothing())
-
-
-async def was_handled(session: AsyncSession, messaging: MessagingTables, consumer: str, event_id: str) -> bool:
-    inbox = messaging.inbox
-    row = await session.execute(select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id == event_id))
-    return row.first() is not None
