@@ -66,3 +66,13 @@ class TestMigrations:
             versions = list((ROOT / "services" / name / "migrations" / "versions").glob("*.py"))
             assert versions, f"{name} has no migrations"
             assert "run_env(Base.metadata)" in (ROOT / "services" / name / "migrations" / "env.py").read_text()
+
+
+class TestMigrationsMatchTheModels:
+    def test_no_service_has_model_changes_without_a_migration(self, database_url: str) -> None:
+        from alembic import command
+
+        from shared.migrations import alembic_config
+
+        for name in BACKEND_SERVICES:
+            command.check(alembic_config(name, database_url))  # raises if autogenerate finds a difference
