@@ -62,7 +62,9 @@ class RemotePermissionChecker:
         hit = self._cache.get(key)
         if hit and hit[0] > time.monotonic():
             return hit[1]
-        body = {"permission": permission, "tenant_id": str(tenant_id) if tenant_id else None}
+        # No tenant means something that belongs to no company: only a platform-wide grant may do it.
+        body = {"permission": permission, "tenant_id": str(tenant_id) if tenant_id else None,
+                "platform_wide": tenant_id is None}
         try:
             resp = await self.client.post("/check", json=body, idempotent=True,
                                           headers={"Authorization": f"Bearer {principal.token}"})

@@ -38,10 +38,11 @@ async def ensure_permission(session: AsyncSession, actor: Principal, permission:
 
 
 async def check_access(session: AsyncSession, actor: Principal, *, permission: str, tenant_id: uuid.UUID | None,
-                       user_id: uuid.UUID | None) -> tuple[bool, list[str]]:
-    """May `user_id` (default: the actor) use `permission` in `tenant_id` (default: the actor's tenant)?
-    Returns the answer and the roles that count there. Asking about someone else needs authz:read there."""
-    tenant = tenant_id if tenant_id is not None else actor.tenant_id
+                       user_id: uuid.UUID | None, platform_wide: bool = False) -> tuple[bool, list[str]]:
+    """May `user_id` (default: the actor) use `permission` in `tenant_id` (default: the actor's tenant;
+    `platform_wide`: only platform-wide grants count)? Returns the answer and the roles that count
+    there. Asking about someone else needs authz:read there."""
+    tenant = None if platform_wide else (tenant_id if tenant_id is not None else actor.tenant_id)
     subject = user_id or actor.user_id
     if subject != actor.user_id:
         await ensure_permission(session, actor, "authz:read", tenant)

@@ -104,6 +104,8 @@ def create_app(settings: GatewaySettings | None = None, mounts: dict[str, ASGIAp
                 state["session"] = session
             for c in clients.values():
                 stack.push_async_callback(c.aclose)
+            loader = asyncio.create_task(revoked.load_from(clients["identity"]))
+            stack.callback(loader.cancel)
             yield
 
     app = FastAPI(title="ESOP platform API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,

@@ -1,6 +1,6 @@
 """Token verification at the edge: a bearer token on an /api/ path must be valid, and its session
 not ended, before the request goes any further. Requests without a token pass; the service decides
-if it needs one. Service metrics are not served to the outside."""
+if it needs one. Service metrics and /internal/ routes are not served to the outside."""
 from __future__ import annotations
 
 from starlette.requests import Request
@@ -21,7 +21,7 @@ class VerifyTokenMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(self.prefix):
-            if scope["path"].rstrip("/").endswith("/metrics"):
+            if scope["path"].rstrip("/").endswith("/metrics") or "/internal/" in scope["path"]:
                 await problem_response(Request(scope), 404, "Not Found")(scope, receive, send)
                 return
             auth = next((v for k, v in scope["headers"] if k == b"authorization"), None)

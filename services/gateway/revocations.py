@@ -4,9 +4,16 @@ Fed by identity's events, so a token stops working at the gateway as soon as the
 not when the token expires. Entries are kept as long as a token of that session can live."""
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from datetime import UTC, datetime, timedelta
+
+import httpx
 
 from shared.events import CloudEvent
+
+log = logging.getLogger("esop.gateway")
 
 REVOKING_EVENTS = ("esop.identity.user.logged_out", "esop.identity.session.revoked")
 
@@ -38,3 +45,18 @@ class RevokedSessions:
         if len(self._until) > 100_000:
             now = time.time()
             self._until = {sid: t for sid, t in self._until.items() if t > now}
+
+    async def load_from(self, identity: httpx.AsyncClient, *, retry_seconds: float = 1.0) -> None:
+        """Fill the list with the sessions identity ended recently (events alone would miss those
+        ended before this gateway started). Retries until identity answers."""
+        since = (datetime.now(UTC) - timedelta(seconds=self.keep_seconds)).isoformat()
+        while True:
+            try:
+                resp = await identity.get("/internal/revoked-sessions", params={"since": since})
+                resp.raise_for_status()
+                for s in resp.json()["sessions"]:
+                    self.revoke(s["session_id"], datetime.fromisoformat(s["revoked_at"]).timestamp())
+                return
+            except (httpx.HTTPError, KeyError, ValueError) as exc:
+                log.warning("cannot load ended sessions from identity yet: %s", exc)
+                await asyncio.sleep(retry_seconds)

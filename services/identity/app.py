@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.identity.api.routes_auth import router as auth_router
+from services.identity.api.routes_internal import router as internal_router
 from services.identity.api.routes_tenants import router as tenants_router
 from services.identity.api.routes_wellknown import router as wellknown_router
 from services.identity.consumers import build_consumers
@@ -40,7 +41,7 @@ SPEC = ServiceSpec(
                 "login, sessions with rotating refresh tokens, and the keys that sign access tokens (JWKS).",
     base=Base,
     messaging=messaging,
-    routers=[tenants_router, auth_router, wellknown_router],
+    routers=[tenants_router, auth_router, wellknown_router, internal_router],
     events=PUBLISHED,
     on_startup=_startup,
     consumer_factory=lambda app: build_consumers(app.state.identity),

@@ -54,3 +54,44 @@ class TestFeedbackNeedsTheRight:
         resp = await platform.client.post("/api/v1/feedback/feedback", headers=auth(root.token),
                                           json={"type": "question", "text": "x"})
         assert resp.status_code == 403
+
+
+class TestRevocationsSurviveARestart:
+    """Regression: the gateway kept ended sessions only in memory; after a restart a logged-out
+    token worked again at every service but identity."""
+
+    async def test_a_new_gateway_learns_the_ended_sessions_from_identity(self, platform) -> None:
+        import httpx
+
+        from esop.embedded import build_platform
+
+        company = await company_with_employees(platform, 1)
+        person = company.employees[0]
+        assert (await platform.client.post(f"{ID}/logout", headers=auth(person.token))).status_code == 204
+        fresh = build_platform(platform.database_url, message_sink=platform.message_sink)
+        async with fresh.router.lifespan_context(fresh):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fresh), base_url="http://t") as client:
+                async def refused() -> bool:
+                    resp = await client.get("/api/v1/profile/me", headers=auth(person.token))
+                    return resp.status_code == 401
+
+                await eventually(refused, timeout=5, what="the restarted gateway to know the ended session")
+                internal = await client.get(f"{ID}/internal/revoked-sessions")
+                assert internal.status_code == 404, "internal routes are not served through the gateway"
+
+
+class TestPlatformWideChecks:
+    """Regression: a check for a record without a tenant (the platform admin's) was answered for the
+    caller's own company, so any company admin could read the platform admin's lifecycle."""
+
+    async def test_a_company_admin_cannot_read_the_platform_admins_records(self, platform) -> None:
+        root = await make_platform_admin(platform.database_url)
+        await login(platform.client, root)
+        company = await company_with_employees(platform, 0 + 1, root)
+        for path in (f"/api/v1/lifecycle/users/{root.user_id}/stage", f"/api/v1/lifecycle/users/{root.user_id}/history"):
+            async def settled() -> bool:
+                return (await platform.client.get(path, headers=auth(root.token))).status_code == 200
+
+            await eventually(settled, what="the platform admin's stage")
+            resp = await platform.client.get(path, headers=auth(company.admin.token))
+            assert resp.status_code == 403, path

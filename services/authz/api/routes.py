@@ -32,7 +32,7 @@ ReasonParam = Annotated[str | None, Query(max_length=500, pattern=NO_CONTROL_CHA
              responses=problem_responses(401, 403, 422))
 async def check(body: CheckRequest, session: DbSession, principal: CurrentPrincipal) -> CheckResult:
     allowed, roles = await check_access(session, principal, permission=body.permission, tenant_id=body.tenant_id,
-                                        user_id=body.user_id)
+                                        user_id=body.user_id, platform_wide=body.platform_wide)
     return CheckResult(allowed=allowed, roles=roles)
 
 

@@ -20,6 +20,8 @@ class CheckRequest(BaseModel):
     tenant_id: uuid.UUID | None = Field(default=None, description="Where; null or absent: the caller's tenant")
     user_id: uuid.UUID | None = Field(default=None, description="Whom; null or absent: the caller. Asking about "
                                                                 "someone else needs authz:read in that tenant")
+    platform_wide: bool = Field(default=False, description="Only platform-wide assignments count (for things "
+                                                           "that belong to no company); `tenant_id` is ignored")
 
 
 class CheckResult(BaseModel):
