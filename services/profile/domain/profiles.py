@@ -30,7 +30,8 @@ class ProfileRuleError(ValueError):
 
 @cache
 def timezones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    # The system's zoneinfo folder also holds files that are not zones (localtime, posixrules).
+    return frozenset(available_timezones()) - {"localtime", "posixrules", "Factory"}
 
 
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
