@@ -9,7 +9,6 @@ from pydantic import ValidationError
 from services.profile.api.schemas import ProfileUpdate
 from services.profile.domain.etags import etag, if_match_allows
 from services.profile.domain.profiles import (
-    BIDI_CONTROLS,
     DEFAULT_LOCALE,
     DEFAULT_TIMEZONE,
     HR_OWNED,
@@ -24,6 +23,7 @@ from services.profile.domain.profiles import (
     plan_changes,
     timezones,
 )
+from shared.text import BIDI_CONTROLS
 
 CURRENT = {"preferred_name": None, "locale": DEFAULT_LOCALE, "timezone": DEFAULT_TIMEZONE, "bio": None,
            "name": "张三", "email": "a@b.example", "mobile": None, "employee_no": "E1", "department": "研发部",

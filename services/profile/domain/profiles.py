@@ -5,12 +5,13 @@ self-edited. The self-editable ones follow merge-patch: a field set to null is c
 reset to its default where the profile always has a value (locale, timezone)."""
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
+
+from shared.text import unsafe_character
 
 LOCALES = ("zh-CN", "en-US")
 DEFAULT_LOCALE = "zh-CN"
@@ -34,23 +35,13 @@ def timezones() -> frozenset[str]:
     return frozenset(available_timezones()) - {"localtime", "posixrules", "Factory"}
 
 
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
-
-
-def _has_control(text: str, allowed: str = "") -> bool:
-    """Control characters (NUL cannot even be stored), lone surrogates, and bidi overrides that
-    can make a name display as something else."""
-    return any((unicodedata.category(ch) in ("Cc", "Cs") and ch not in allowed) or ch in BIDI_CONTROLS
-               for ch in text)
-
-
 def clean_preferred_name(value: str | None) -> str | None:
     if value is None or not value.strip():
         return None
     value = value.strip()
     if len(value) > MAX_PREFERRED_NAME:
         raise ValueError(f"at most {MAX_PREFERRED_NAME} characters")
-    if _has_control(value):
+    if unsafe_character(value):
         raise ValueError("must not contain control characters")
     return value
 
@@ -77,7 +68,7 @@ def clean_bio(value: str | None) -> str | None:
     value = value.strip()
     if len(value) > MAX_BIO:
         raise ValueError(f"at most {MAX_BIO} characters")
-    if _has_control(value, allowed="\n\r\t"):
+    if unsafe_character(value, multiline=True):
         raise ValueError("must not contain control characters other than line breaks and tabs")
     return value
 
