@@ -213,8 +213,7 @@ async def run_demo(gateway: str, *, employees: int, roster: Path | None, message
         await poll(lambda: can_invite(client, admin_token, tenant_id), "the company_admin role")
         imported = check(await client.post(f"{ID}/tenants/{tenant_id}/roster", headers=bearer(admin_token),
                                            files={"file": ("roster.csv", roster_csv(people), "text/csv")}), 200)
-        new_people = [p for p in people]
-        for person, user_id in zip(new_people, imported["invited_user_ids"], strict=False):
+        for person, user_id in zip(people, imported["invited_user_ids"], strict=False):
             person.user_id = user_id
         gate = asyncio.Semaphore(concurrency)
         bar = tqdm(total=len(people), desc="employees", unit="emp")

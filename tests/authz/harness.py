@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,10 +21,8 @@ from shared.events import CloudEvent
 from shared.service import Runtime
 from shared.settings import BaseServiceSettings
 from shared.tokens import SigningKey, issue_token
-from tests import pg
 
 DEFAULTS = BaseServiceSettings()
-SERVICES = ("identity", "authz", "profile")
 
 
 class Tokens:
@@ -62,15 +60,6 @@ def registered(user_id: uuid.UUID, tenant_id: uuid.UUID, **extra: Any) -> CloudE
 def tenant_created(tenant_id: uuid.UUID, admin_user_id: uuid.UUID, name: str = "示例公司") -> CloudEvent:
     return identity_event("esop.identity.tenant.created",
                           {"tenant_id": tenant_id, "name": name, "admin_user_id": admin_user_id}, tenant_id=tenant_id)
-
-
-def create_migrated_database(server: str, name: str) -> str:
-    from shared.migrations import upgrade
-
-    url = pg.create_database(server, name)
-    for service in SERVICES:
-        upgrade(service, url)
-    return url
 
 
 def query(database_url: str, statement: str, *args: Any) -> list[tuple]:
@@ -139,24 +128,8 @@ async def running_services(database_url: str) -> AsyncIterator[Services]:
 
 # -- fixtures (imported by tests/authz/conftest.py and tests/profile/conftest.py) -----------------------
 
-@pytest.fixture(scope="session")
-def services_template(pg_server: str) -> Iterator[str]:
-    """A database with identity, authz and profile migrated, copied for each test."""
-    name = f"esop_tpl_ap_{uuid.uuid4().hex[:10]}"
-    create_migrated_database(pg_server, name)
-    yield name
-    pg.drop_database(pg_server, name)
-
-
 @pytest.fixture
-def services_db(pg_server: str, services_template: str) -> Iterator[str]:
-    name = f"esop_t_ap_{uuid.uuid4().hex[:12]}"
-    url = pg.create_database(pg_server, name, template=services_template)
-    yield url
-    pg.drop_database(pg_server, name)
-
-
-@pytest.fixture
-async def services(services_db: str) -> AsyncIterator[Services]:
-    async with running_services(services_db) as running:
+async def services(database_url: str) -> AsyncIterator[Services]:
+    """identity, authz and profile on a fresh migrated database (tests/conftest.py's `database_url`)."""
+    async with running_services(database_url) as running:
         yield running
