@@ -114,7 +114,7 @@ class TestLogout:
 class TestTokensAtTheGateway:
     async def test_forged_or_garbage_tokens_are_refused_before_the_service(self, platform) -> None:
         forged = jwt.encode({"sub": "x", "aud": "esop", "iss": "http://localhost:8000/api/v1/identity"},
-                            "secret", algorithm="HS256")
+                            "a-secret-an-attacker-chose-of-32-bytes", algorithm="HS256")
         for token in (forged, "garbage", ""):
             resp = await platform.client.get(f"{ID}/me", headers={"Authorization": f"Bearer {token}"})
             assert resp.status_code == 401
