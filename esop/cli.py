@@ -65,10 +65,9 @@ def cmd_run(args: argparse.Namespace) -> None:
     import uvicorn
 
     _exit_cleanly_on_sigterm()
-    if not args.service:  # the embedded platform is its own public origin (services share JWT_ISSUER)
-        public = f"http://{'localhost' if args.host in ('127.0.0.1', '0.0.0.0', '::') else args.host}:{args.port}"
-        os.environ.setdefault("JWT_ISSUER", f"{public}/api/v1/identity")
-        os.environ.setdefault("IDENTITY_REGISTRATION_URL", f"{public}/register")
+    if not args.service:  # the embedded platform is its own public origin
+        host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
+        os.environ.setdefault("PUBLIC_URL", f"http://{host}:{args.port}")
     url = _database_url(args.data_dir)
     sink = Path(os.environ.get("MESSAGE_SINK", args.data_dir / "messages.jsonl"))
     if args.service:

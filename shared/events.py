@@ -60,7 +60,11 @@ def catalogue(service: str, models: list[type[EventData]], consumes: list[str] |
     return {
         "service": service,
         "topic": f"esop.{service}",
-        "envelope": "CloudEvents 1.0 (binary content mode on Kafka: ce_* headers, key = subject)",
+        "envelope": (f"CloudEvents 1.0: id, source (/esop/{service}), type, specversion, time, subject (the user id, "
+                     "or null), datacontenttype application/json, dataschema (below), and the extension tenantid "
+                     "(the company, absent when platform-wide). On Kafka: binary content mode, attributes as ce_* "
+                     "headers, key = subject (no key when null), topic esop.<service>. Delivery is at least once: "
+                     "de-duplicate on id."),
         "publishes": [
             {"type": m.event_type, "version": m.version, "dataschema": f"urn:esop:event:{m.event_type}:v{m.version}",
              "description": m.description or (m.__doc__ or "").strip(), "schema": m.model_json_schema()}

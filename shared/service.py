@@ -14,7 +14,7 @@ from shared.auth import PermissionChecker, RemotePermissionChecker
 from shared.bus import EventBus, InProcessBus
 from shared.db import make_engine, make_sessionmaker
 from shared.docs import install_docs
-from shared.errors import Problem, install_error_handlers
+from shared.errors import PROBLEM, Problem, install_error_handlers
 from shared.events import EventData
 from shared.http import ServiceClient
 from shared.inbox import Consumer, EventHandler
@@ -126,6 +126,19 @@ def create_service_app(spec: ServiceSpec, settings: BaseServiceSettings, runtime
     return app
 
 
+def _errors_as_problems(schema: dict[str, Any]) -> None:
+    """Errors are problem+json only: also the 422 FastAPI documents on its own for parameters, and without the
+    application/json twin FastAPI adds to a `responses=` entry that names a model."""
+    for item in schema.get("paths", {}).values():
+        for op in item.values():
+            for status, response in op.get("responses", {}).items():
+                content = response.get("content", {})
+                if PROBLEM in content or "HTTPValidationError" in str(content):
+                    response["content"] = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schema["components"]["schemas"].pop(unused, None)
+
+
 def _register_problem_schema(app: FastAPI) -> None:
     """Make `#/components/schemas/Problem` exist for the problem+json responses every route documents."""
     original = app.openapi
@@ -139,6 +152,7 @@ def _register_problem_schema(app: FastAPI) -> None:
         for name, sub in problem.pop("$defs", {}).items():
             components.setdefault(name, sub)
         components.setdefault("Problem", problem)
+        _errors_as_problems(schema)
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]

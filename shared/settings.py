@@ -21,7 +21,9 @@ class BaseServiceSettings(BaseSettings):
     db_pool_size: int = 5
     kafka_bootstrap_servers: str | None = None
     kafka_max_poll_interval_ms: int = 300_000
-    jwt_issuer: str = "http://localhost:8000/api/v1/identity"
+    # The origin clients use (the gateway); the token issuer and discovery document follow it.
+    public_url: str = "http://localhost:8000"
+    jwt_issuer: str = ""  # default: {public_url}/api/v1/identity
     jwt_audience: str = "esop"
     # Where the other services are reached in the distributed topology.
     identity_url: str = "http://127.0.0.1:8001"
@@ -37,6 +39,12 @@ class BaseServiceSettings(BaseSettings):
                                    file_secret_settings: PydanticBaseSettingsSource) -> tuple[PydanticBaseSettingsSource, ...]:
         plain_env = EnvSettingsSource(settings_cls, env_prefix="")
         return init_settings, env_settings, plain_env, dotenv_settings, file_secret_settings
+
+    @model_validator(mode="after")
+    def _issuer_follows_the_public_url(self) -> "BaseServiceSettings":
+        if not self.jwt_issuer:
+            self.jwt_issuer = f"{self.public_url.rstrip('/')}/api/v1/identity"
+        return self
 
     @model_validator(mode="after")
     def _no_dev_defaults_in_production(self) -> "BaseServiceSettings":

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import uuid
 
+from pydantic import Field
+
 from shared.events import EventData
+
+ROLE = Field(description="A built-in role (platform_admin, company_admin, auditor, support_agent, employee); "
+                         "accept roles you do not know.", examples=["employee"])
+REASON = Field(description="Why, for people to read (free text; it may name the event that caused it).",
+               examples=["registered (event 0c64a1f0-…)"])
 
 
 class RoleAssigned(EventData):
@@ -17,8 +24,8 @@ class RoleAssigned(EventData):
     assignment_id: uuid.UUID
     user_id: uuid.UUID
     tenant_id: uuid.UUID | None
-    role: str
-    reason: str | None
+    role: str = ROLE
+    reason: str | None = REASON
 
 
 class RoleRevoked(EventData):
@@ -30,8 +37,8 @@ class RoleRevoked(EventData):
     assignment_id: uuid.UUID
     user_id: uuid.UUID
     tenant_id: uuid.UUID | None
-    role: str
-    reason: str | None
+    role: str = ROLE
+    reason: str | None = REASON
 
 
 PUBLISHED: list[type[EventData]] = [RoleAssigned, RoleRevoked]

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import uuid
 
+from pydantic import Field
+
 from shared.events import EventData
 
 
@@ -15,7 +17,8 @@ class FeedbackSubmitted(EventData):
     ticket_id: uuid.UUID
     user_id: uuid.UUID
     tenant_id: uuid.UUID | None
-    type: str
+    type: str = Field(description="`suggestion`, `complaint` or `question`; more types will come (rights disputes, "
+                                  "support questions): accept any.", examples=["complaint"])
     subject: str | None
 
 

@@ -12,6 +12,11 @@ from shared.errors import problem_response
 from shared.tokens import InvalidToken, TokenVerifier
 
 
+def served_outside(path: str) -> bool:
+    """Whether the gateway serves a service's path to clients (it never serves metrics or /internal/)."""
+    return not (path.rstrip("/").endswith("/metrics") or "/internal/" in path)
+
+
 class VerifyTokenMiddleware:
     def __init__(self, app: ASGIApp, verifier_provider, revoked: RevokedSessions, prefix: str = "/api/"):
         self.app = app
@@ -21,7 +26,7 @@ class VerifyTokenMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(self.prefix):
-            if scope["path"].rstrip("/").endswith("/metrics") or "/internal/" in scope["path"]:
+            if not served_outside(scope["path"]):
                 await problem_response(Request(scope), 404, "Not Found")(scope, receive, send)
                 return
             auth = next((v for k, v in scope["headers"] if k == b"authorization"), None)

@@ -5,6 +5,8 @@ import copy
 import json
 from typing import Any
 
+from services.gateway.auth import served_outside
+
 
 def merge_openapi(docs: dict[str, dict[str, Any]], *, title: str, version: str, description: str) -> dict[str, Any]:
     merged: dict[str, Any] = {
@@ -30,6 +32,8 @@ def merge_openapi(docs: dict[str, dict[str, Any]], *, title: str, version: str, 
             schemas.setdefault(renames.get(name, name), schema)
         merged["components"]["securitySchemes"].update(doc.get("components", {}).get("securitySchemes", {}))
         for path, item in doc.get("paths", {}).items():
+            if not served_outside(path):
+                continue
             for op in item.values():
                 if isinstance(op, dict) and "operationId" in op:
                     op["operationId"] = f"{service}_{op['operationId']}"

@@ -4,7 +4,13 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
+from pydantic import Field
+
 from shared.events import EventData
+
+ROLE = Field(description="The role granted, one of the built-in roles (platform_admin, company_admin, auditor, "
+                         "support_agent, employee); accept roles you do not know.",
+             examples=["employee", "company_admin"])
 
 
 class TenantCreated(EventData):
@@ -34,7 +40,7 @@ class UserInvited(EventData):
     employee_no: str | None
     department: str | None
     hire_date: date | None
-    role: str
+    role: str = ROLE
 
 
 class UserRegistered(EventData):
@@ -49,7 +55,8 @@ class UserRegistered(EventData):
     employee_no: str | None
     department: str | None
     hire_date: date | None
-    verified_channel: str
+    verified_channel: str = Field(description="How the person proved who they are: `mobile` or `email`.",
+                                  examples=["mobile", "email"])
 
 
 class UserLoggedIn(EventData):
@@ -68,7 +75,7 @@ class LoginFailed(EventData):
     event_type = "esop.identity.user.login_failed"
     user_id: uuid.UUID | None
     tenant_id: uuid.UUID | None
-    reason: str  # bad_credentials | locked | not_registered | ambiguous
+    reason: str = Field(description="`bad_credentials` (wrong login or password), `locked` (too many failures; see Retry-After), `ambiguous` (the login and password open accounts in several companies and no tenant_id was given); accept reasons you do not know.", examples=["bad_credentials", "locked"])
     ip: str | None
     user_agent: str | None
     at: datetime
@@ -89,7 +96,9 @@ class SessionRevoked(EventData):
     user_id: uuid.UUID
     tenant_id: uuid.UUID | None
     session_id: uuid.UUID
-    reason: str
+    reason: str = Field(description="Why the session ended: `refresh_token_reuse` (a rotated refresh token came back); "
+                                   "more reasons will come (password change, offboarding): accept any.",
+                       examples=["refresh_token_reuse"])
 
 
 PUBLISHED: list[type[EventData]] = [TenantCreated, PlatformAdminCreated, UserInvited, UserRegistered, UserLoggedIn,

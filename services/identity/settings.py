@@ -17,4 +17,5 @@ class IdentitySettings(BaseServiceSettings):
     phone_region: str = "CN"
     roster_max_bytes: int = 5 * 1024 * 1024
     roster_max_rows: int = 20_000
-    registration_url: str = "http://localhost:8000/register"
+    # The client app's registration page, named in invitations; unset: invitations give the code alone.
+    registration_url: str | None = None

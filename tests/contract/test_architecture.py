@@ -42,7 +42,7 @@ class TestComposeFile:
             assert svc["command"][:3] == ["run", "--service", name]
             assert svc["build"]["dockerfile"] == "deploy/Dockerfile"
             env = svc["environment"]
-            for var in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "IDENTITY_URL", "AUTHZ_URL"):
+            for var in ("DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS", "IDENTITY_URL", "AUTHZ_URL", "PUBLIC_URL"):
                 assert env[var], f"{name} lacks {var}"
             assert "/readyz" in " ".join(svc["healthcheck"]["test"])
             assert svc["depends_on"]

@@ -39,6 +39,26 @@ class TestOpenApi:
         refs = set(re.findall(r'"#/components/schemas/([^"]+)"', str(doc).replace("'", '"')))
         assert refs <= set(doc["components"]["schemas"]), refs - set(doc["components"]["schemas"])
 
+    async def test_it_lists_only_paths_the_gateway_serves(self, platform) -> None:
+        """Regression: the merged document listed each service's /metrics, which the gateway answers 404."""
+        doc = await merged_openapi(platform)
+        for path, item in doc["paths"].items():
+            if "{" in path:
+                continue
+            for method in item:
+                resp = await platform.client.request(method, path)
+                assert resp.status_code != 404, f"{method.upper()} {path} is documented but not served"
+
+    async def test_every_error_is_documented_as_problem_json(self, platform) -> None:
+        """Regression: operations with path or query parameters documented 422 as FastAPI's HTTPValidationError."""
+        doc = await merged_openapi(platform)
+        assert "HTTPValidationError" not in str(doc)
+        for path, item in doc["paths"].items():
+            for method, op in item.items():
+                for status, response in op["responses"].items():
+                    if status.startswith("4"):
+                        assert list(response.get("content", {})) == [PROBLEM], f"{method.upper()} {path} {status}"
+
     async def test_each_service_serves_its_event_catalogue_and_the_readme_lists_every_type(self, platform) -> None:
         readme = (ROOT / "README.md").read_text()
         for service in BACKEND_SERVICES:
@@ -47,6 +67,9 @@ class TestOpenApi:
             for event in catalogue["publishes"]:
                 assert event["type"].startswith(f"esop.{service}.")
                 assert event["schema"]["properties"], event["type"]
+                for name, prop in event["schema"]["properties"].items():
+                    if name in {"role", "reason", "type", "verified_channel", "from_stage", "to_stage"}:
+                        assert "$ref" in str(prop) or prop.get("description"), f"{event['type']}.{name}: which values?"
                 assert f"`{event['type']}`" in readme, f"README does not list {event['type']}"
 
 

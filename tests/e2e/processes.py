@@ -25,6 +25,7 @@ class Deployment:
             "KAFKA_MAX_POLL_INTERVAL_MS": str(CONSUMER_MAX_POLL_MS),
             "MESSAGE_SINK": str(self.message_sink),
             "OUTBOX_POLL_SECONDS": "0.2",
+            "PUBLIC_URL": f"http://127.0.0.1:{self.ports['gateway']}",
             "IDENTITY_URL": self.url("identity"),
             "AUTHZ_URL": self.url("authz"),
             **{f"GATEWAY_{n.upper()}_URL": self.url(n) for n in BACKEND_SERVICES},

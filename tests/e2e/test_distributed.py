@@ -65,6 +65,10 @@ class TestMainJobAcrossProcesses:
             merged = (await client.get("/openapi.json")).json()
             assert "/api/v1/identity/tenants/{tenant_id}/roster" in merged["paths"]
             assert "/api/v1/feedback/feedback" in merged["paths"]
+            # Every service agrees on the one public origin it was given (PUBLIC_URL): the gateway's.
+            discovery = (await client.get("/api/v1/identity/.well-known/openid-configuration")).json()
+            assert discovery["issuer"] == f"{deployment.gateway}/api/v1/identity"
+            assert (await client.get(discovery["jwks_uri"])).json()["keys"]
 
     async def test_the_gateway_refuses_bad_tokens_and_reports_upstream_problems(self, deployment: Deployment) -> None:
         async with httpx.AsyncClient(base_url=deployment.gateway, timeout=30) as client:

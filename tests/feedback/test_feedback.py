@@ -48,6 +48,8 @@ class TestSubmitFeedback:
         other_body = await platform.client.post(FB, headers=headers, json={"type": "suggestion", "text": "别的"})
         assert other_body.status_code == 409
         assert len((await platform.client.get(f"{FB}/mine", headers=auth(me.token))).json()["items"]) == 1
+        documented = (await platform.client.get("/openapi.json")).json()["paths"][FB]["post"]["responses"]
+        assert {"200", "201", "409"} <= set(documented), "the replay's 200 is part of the contract"
 
     async def test_pages_follow_the_cursor_newest_first(self, platform) -> None:
         company = await company_with_employees(platform, 1)

@@ -18,7 +18,8 @@ class LoginRecordRead(BaseModel):
     ip: str | None
     user_agent: str | None
     success: bool
-    reason: str | None = Field(description="Why a login failed: bad_credentials, locked, not_registered, ambiguous")
+    reason: str | None = Field(description="Why a login failed, as identity said: bad_credentials, locked, "
+                                           "ambiguous, or a reason added later")
     session_id: uuid.UUID | None
     kind: LoginKind
 

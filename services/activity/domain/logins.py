@@ -11,15 +11,6 @@ class LoginKind(StrEnum):
     LOGOUT = "logout"
 
 
-class LoginFailureReason(StrEnum):
-    """Why identity refused a login (esop.identity.user.login_failed `reason`); stored as given."""
-
-    BAD_CREDENTIALS = "bad_credentials"
-    LOCKED = "locked"
-    NOT_REGISTERED = "not_registered"
-    AMBIGUOUS = "ambiguous"
-
-
 MAX_SUMMARY_DAYS = 90
 DEFAULT_SUMMARY_DAYS = 30
 MAX_IP = 64

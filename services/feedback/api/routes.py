@@ -18,7 +18,9 @@ router = APIRouter(tags=["feedback"])
 @router.post("/feedback", response_model=FeedbackRead, status_code=201, summary="Submit feedback",
              description="Submit a suggestion, complaint or question. Send an `Idempotency-Key` to make retries safe: "
                          "a retry returns the ticket created by the first call (200).",
-             responses=problem_responses(401, 403, 409, 422),
+             responses={200: {"model": FeedbackRead, "description": "A retry with the same Idempotency-Key: the "
+                                                                     "ticket the first call created"},
+                        **problem_responses(401, 403, 409, 422)},
              dependencies=[require_permission("feedback:submit", tenant_param=None)])
 async def post_feedback(body: FeedbackCreate, request: Request, response: Response, session: DbSession,
                         principal: CurrentPrincipal,

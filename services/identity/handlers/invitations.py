@@ -16,8 +16,9 @@ async def send_invitation(session: AsyncSession, deps: IdentityDeps, user_id: uu
         return
     tenant = await get_tenant(session, invitation.tenant_id)
     company = tenant.name if tenant else "your company"
-    body = (f"{user.name}, {company} invites you to the ESOP platform. Your invitation code is {invitation.code}; "
-            f"register at {deps.settings.registration_url}.")
+    where = deps.settings.registration_url
+    body = (f"{user.name}, {company} invites you to the ESOP platform. Your invitation code is {invitation.code}"
+            + (f"; register at {where}." if where else "."))
     for channel, to in (("email", user.email), ("mobile", user.mobile)):
         if to:
             await deps.notifier.send(channel=channel, to=to, subject="Your ESOP invitation", body=body,
