@@ -26,7 +26,7 @@ from services.gateway.revocations import RevokedSessions
 from services.gateway.settings import GatewaySettings
 from shared.bus import EventBus
 from shared.docs import install_docs
-from shared.errors import install_error_handlers
+from shared.errors import install_error_handlers, problem_response
 from shared.logs import configure_logging
 from shared.observability import install_observability
 from shared.tokens import TokenVerifier
@@ -125,16 +125,16 @@ def create_app(settings: GatewaySettings | None = None, mounts: dict[str, ASGIAp
         if mounts:
             return {n: mounts[n].openapi() for n in SERVICES}  # type: ignore[attr-defined]
         responses = await asyncio.gather(*(state["clients"][n].get("/openapi.json") for n in SERVICES))
-        return {n: r.json() for n, r in zip(SERVICES, responses, strict=True)}
+        return {n: r.raise_for_status().json() for n, r in zip(SERVICES, responses, strict=True)}
 
     @app.get("/openapi.json", include_in_schema=False)
-    async def openapi() -> JSONResponse:
+    async def openapi(request: Request) -> JSONResponse:
         if "openapi" not in state:
             try:
                 docs = await service_docs()
             except httpx.HTTPError:
-                return JSONResponse({"title": "a service is not reachable"}, status_code=503,
-                                    media_type="application/problem+json")
+                return problem_response(request, 503, detail="A service is not reachable; the API description "
+                                                             "cannot be put together. Retry later.")
             state["openapi"] = merge_openapi(docs, title=app.title, version=app.version, description=DESCRIPTION)
         return JSONResponse(state["openapi"])
 

@@ -95,3 +95,26 @@ class TestPlatformWideChecks:
             await eventually(settled, what="the platform admin's stage")
             resp = await platform.client.get(path, headers=auth(company.admin.token))
             assert resp.status_code == 403, path
+
+
+class TestUpstreamsDown:
+    """Regression: with a service unreachable, the merged OpenAPI answered a body that was not a problem."""
+
+    async def test_the_forwarding_gateway_answers_problems_when_no_service_is_up(self) -> None:
+        import httpx
+
+        from services.gateway.app import SERVICES, create_app
+        from services.gateway.settings import GatewaySettings
+        from tests.kafka_broker import free_port
+
+        nowhere = {f"{n}_url": f"http://127.0.0.1:{free_port()}" for n in SERVICES}
+        app = create_app(GatewaySettings(**nowhere))
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+                for path in ("/openapi.json", "/health", "/readyz", "/api/v1/identity/.well-known/jwks.json"):
+                    resp = await client.get(path)
+                    assert resp.status_code in (502, 503, 504), (path, resp.status_code)
+                    if path not in ("/health", "/readyz"):  # health bodies say which check failed
+                        assert resp.headers["content-type"] == "application/problem+json", path
+                        assert resp.json()["status"] == resp.status_code and resp.json()["title"], path
+                assert (await client.get("/health")).json()["services"]["identity"]["status"] == "unreachable"
