@@ -68,6 +68,28 @@ class TestLogin:
         assert (await platform.client.post(f"{ID}/token", json={"login": person.login_name,
                                                                 "password": person.password})).status_code == 200
 
+    async def test_parallel_guesses_are_counted_and_locked_out_too(self, platform) -> None:
+        """Regression: 30 wrong passwords sent at once all got 401 (lost updates of the failure
+        count), and the right password then opened the account."""
+        company = await company_with_employees(platform, 1)
+        person = company.employees[0]
+        guesses = await asyncio.gather(*(platform.client.post(f"{ID}/token", json={
+            "login": person.login_name, "password": f"wrong-password-{i}"}) for i in range(12)))
+        codes = sorted(r.status_code for r in guesses)
+        assert codes == [401] * 5 + [429] * 7, codes
+        resp = await platform.client.post(f"{ID}/token", json={"login": person.login_name, "password": person.password})
+        assert resp.status_code == 429
+
+    async def test_the_lockout_message_agrees_with_retry_after(self, platform) -> None:
+        """Regression: a 1-minute lock said "try again in 2 minute(s)"."""
+        company = await company_with_employees(platform, 1)
+        person = company.employees[0]
+        for _ in range(5):
+            await platform.client.post(f"{ID}/token", json={"login": person.login_name, "password": "wrong-password"})
+        resp = await platform.client.post(f"{ID}/token", json={"login": person.login_name, "password": person.password})
+        assert resp.status_code == 429 and int(resp.headers["Retry-After"]) <= 61
+        assert "1 minute" in resp.json()["detail"] and "minutes" not in resp.json()["detail"], resp.json()["detail"]
+
     async def test_unknown_login_looks_like_a_wrong_password(self, platform) -> None:
         resp = await platform.client.post(f"{ID}/token", json={"login": "nobody@example.com", "password": "x"})
         assert resp.status_code == 401

@@ -1,6 +1,7 @@
 """Login, refresh-token rotation with reuse detection, logout."""
 from __future__ import annotations
 
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -94,8 +95,9 @@ async def login(session: AsyncSession, deps: IdentityDeps, *, login: str, passwo
         user = candidates[0]
         await deps.hashing(verify_password, password, None)
         await _fail(session, deps, user, "locked", client, now)
-        wait = int((user.locked_until - now).total_seconds()) + 1  # type: ignore[operator]
-        raise TooManyRequests(f"Too many failed logins; try again in {wait // 60 + 1} minute(s).",
+        wait = math.ceil((user.locked_until - now).total_seconds())  # type: ignore[operator]
+        minutes = math.ceil(wait / 60)
+        raise TooManyRequests(f"Too many failed logins; try again in {minutes} minute{'s' if minutes > 1 else ''}.",
                               headers={"Retry-After": str(wait)}, keep_changes=True)
     if not open_:
         await deps.hashing(verify_password, password, None)

@@ -29,7 +29,8 @@ async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant | No
 async def find_users_by_login(session: AsyncSession, *, email: str | None, mobile: str | None,
                               tenant_id: uuid.UUID | None) -> Sequence[User]:
     """Active users whose *verified* email or mobile is this login (a name someone merely typed
-    into a roster never matches)."""
+    into a roster never matches), locked until the transaction ends: concurrent logins of one
+    account take turns, so that none of them miss another's failure count."""
     conditions = []
     if email:
         conditions.append((User.email == email) & User.email_verified_at.is_not(None))
@@ -40,7 +41,7 @@ async def find_users_by_login(session: AsyncSession, *, email: str | None, mobil
     query = select(User).where(or_(*conditions), User.status == "active")
     if tenant_id:
         query = query.where(User.tenant_id == tenant_id)
-    return (await session.execute(query.limit(10))).scalars().all()
+    return (await session.execute(query.order_by(User.id).limit(10).with_for_update())).scalars().all()
 
 
 async def users_of_tenant_by_employee_no(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, User]:
