@@ -17,7 +17,22 @@ MAX_PASSWORD = 128
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
-def password_problems(password: str, *, personal: list[str]) -> list[str]:
+def _folded(text: str) -> str:
+    """Lower case without spaces and the separators people put in numbers and names."""
+    return "".join(c for c in text.lower() if c.isalnum() or c == "@")
+
+
+def _personal_parts(name: str | None, email: str | None, mobile: str | None, employee_no: str | None) -> list[str]:
+    """What a password may not contain: the whole email and its name part, the name (a Chinese
+    name of two characters counts), the mobile's last eight digits, the employee number."""
+    parts = [email, email.split("@")[0] if email else None, name, employee_no]
+    folded = [f for f in (_folded(p) for p in parts if p) if len(f) >= 3 or (len(f) >= 2 and not f.isascii())]
+    digits = "".join(c for c in mobile or "" if c.isdigit())
+    return folded + ([digits[-8:]] if len(digits) >= 8 else [])
+
+
+def password_problems(password: str, *, name: str | None = None, email: str | None = None,
+                      mobile: str | None = None, employee_no: str | None = None) -> list[str]:
     problems = []
     if len(password) < MIN_PASSWORD:
         problems.append(f"at least {MIN_PASSWORD} characters")
@@ -25,8 +40,8 @@ def password_problems(password: str, *, personal: list[str]) -> list[str]:
         problems.append(f"at most {MAX_PASSWORD} characters")
     if len(set(password)) < 4:
         problems.append("too few different characters")
-    lowered = password.lower()
-    if any(p and len(p) >= 4 and p.lower() in lowered for p in personal):
+    folded = _folded(password)
+    if any(p in folded for p in _personal_parts(name, email, mobile, employee_no)):
         problems.append("must not contain your name, mobile, email or employee number")
     return problems
 

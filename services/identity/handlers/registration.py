@@ -95,9 +95,8 @@ async def _check_code(session: AsyncSession, deps: IdentityDeps, invitation: Inv
 async def complete_registration(session: AsyncSession, deps: IdentityDeps, *, invitation_code: str,
                                 verification_code: str, password: str) -> User:
     invitation, user = await _open_invitation(session, deps, invitation_code)
-    mobile_digits = user.mobile[-8:] if user.mobile else None
-    personal = [p for p in (user.name, mobile_digits, user.email and user.email.split("@")[0], user.employee_no) if p]
-    if problems := password_problems(password, personal=personal):
+    if problems := password_problems(password, name=user.name, email=user.email, mobile=user.mobile,
+                                     employee_no=user.employee_no):
         raise Unprocessable("The password is too weak.", errors=[
             {"loc": ["body", "password"], "msg": p, "type": "password_policy"} for p in problems])
     code = await _check_code(session, deps, invitation, verification_code)

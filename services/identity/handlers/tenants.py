@@ -18,7 +18,7 @@ from shared.errors import Conflict, Unprocessable
 async def create_platform_admin(session: AsyncSession, deps: IdentityDeps, *, email: str, name: str,
                                 password: str) -> User:
     email = normalize_email(email)
-    if problems := password_problems(password, personal=[name, email.split("@")[0]]):
+    if problems := password_problems(password, name=name, email=email):
         raise Unprocessable("The password is too weak.", errors=[
             {"loc": ["body", "password"], "msg": p, "type": "password_policy"} for p in problems])
     existing = (await session.execute(select(User).where(User.tenant_id.is_(None), User.email == email))).scalar()
