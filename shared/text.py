@@ -1,11 +1,12 @@
-"""Text that is safe to store and to show: no NUL or other control characters, no bidirectional
-overrides (which can disguise names in SMS, email and lists), no lone surrogates."""
+"""Text that is safe to store and to show: trimmed, no NUL or other control characters, no
+bidirectional overrides (which can disguise names in SMS, email and lists), no lone surrogates,
+and something visible in it (not only spaces or zero-width characters)."""
 from __future__ import annotations
 
 import unicodedata
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StringConstraints
 
 BIDI_CONTROLS = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069",
                  "\u200e", "\u200f", "\u061c"}
@@ -27,17 +28,30 @@ def unsafe_character(value: str, *, multiline: bool = False) -> str | None:
     return None
 
 
-def _single_line(value: str) -> str:
-    if problem := unsafe_character(value):
+INVISIBLE = {"Zs", "Zl", "Zp", "Cf", "Cc", "Mn"}
+
+
+def invisible(value: str) -> bool:
+    """Whether non-empty text shows nothing: only spaces, zero-width and control characters."""
+    return bool(value) and all(unicodedata.category(ch) in INVISIBLE for ch in value)
+
+
+def _checked(value: str, *, multiline: bool) -> str:
+    if problem := unsafe_character(value, multiline=multiline):
         raise ValueError(f"must not contain a {problem}")
+    if invisible(value):
+        raise ValueError("must contain a visible character")
     return value
+
+
+def _single_line(value: str) -> str:
+    return _checked(value, multiline=False)
 
 
 def _multiline(value: str) -> str:
-    if problem := unsafe_character(value, multiline=True):
-        raise ValueError(f"must not contain a {problem}")
-    return value
+    return _checked(value, multiline=True)
 
 
-SafeText = Annotated[str, AfterValidator(_single_line)]
-SafeMultilineText = Annotated[str, AfterValidator(_multiline)]
+# Trimmed before the length limits a Field gives are checked: "  " is empty, not two characters.
+SafeText = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_single_line)]
+SafeMultilineText = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_multiline)]

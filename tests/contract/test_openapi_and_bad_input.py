@@ -108,6 +108,13 @@ class TestTextThatCannotBeStored:
                 {"name": "Bad\u0000Co", "admin": {"name": "x", "email": "x@example.com", "mobile": "13800138000"}}),
                ("POST", "/api/v1/identity/tenants", root.token,
                 {"name": "\u202eoC liveD", "admin": {"name": "x", "email": "x@example.com", "mobile": "13800138000"}}),
+               ("POST", "/api/v1/identity/tenants", root.token,  # regression: stored as ""
+                {"name": "  ", "admin": {"name": "x", "email": "x@example.com", "mobile": "13800138000"}}),
+               ("POST", "/api/v1/identity/tenants", root.token,
+                {"name": "\u200b", "admin": {"name": "x", "email": "x@example.com", "mobile": "13800138000"}}),
+               ("POST", "/api/v1/identity/tenants", root.token,
+                {"name": "Blank admin", "admin": {"name": "\u3000 ", "email": "x@example.com", "mobile": "13800138000"}}),
+               ("POST", "/api/v1/feedback/feedback", company.admin.token, {"type": "question", "text": " \n\t "}),
                ("POST", "/api/v1/identity/registrations/code", None,
                 {"invitation_code": "ABC\u0000DEFG", "channel": "email"}),
                ("POST", "/api/v1/feedback/feedback", company.admin.token, {"type": "question", "text": "b\u0000c"})]

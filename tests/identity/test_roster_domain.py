@@ -43,6 +43,27 @@ class TestParseRoster:
         with pytest.raises(RosterRejected):
             parse_roster(data)
 
+    @pytest.mark.parametrize(("raw", "says"), [("2999-01-01", "more than a year ahead"), ("1800-01-01", "before 1950"),
+                                               ("2024-13-01", "like 2024-03-01"), ("01.03.2024", "like 2024-03-01")])
+    def test_a_bad_hire_date_says_what_is_wrong_with_it(self, raw: str, says: str) -> None:
+        """Regression: 2999-01-01 was refused as "must be a date like 2024-03-01"."""
+        with pytest.raises(RosterRejected) as info:
+            parse_roster((HEADER + f"张三,13800138000,z@example.com,E001,研发部,{raw}\n").encode())
+        [error] = info.value.errors
+        assert error.field == "hire_date" and says in error.message, error.message
+
+    @pytest.mark.parametrize("name", ["\u200b", "\u200b\u200b ", "\u3000"])
+    def test_a_name_that_shows_nothing_is_refused(self, name: str) -> None:
+        """Regression: a name of zero-width spaces was imported."""
+        with pytest.raises(RosterRejected) as info:
+            parse_roster((HEADER + f"{name},13800138000,z@example.com,E001,研发部,2024-03-01\n").encode())
+        assert [(e.line, e.field) for e in info.value.errors] == [(2, "name")]
+
+    def test_old_mac_line_endings_are_read(self) -> None:
+        """Regression: CR-only files were refused with Python's own csv error text."""
+        data = (HEADER + "张三,13800138000,z@example.com,E001,研发部,2024-03-01\n").replace("\n", "\r").encode()
+        assert [r.employee_no for r in parse_roster(data)] == ["E001"]
+
     def test_landline_is_not_a_mobile(self) -> None:
         with pytest.raises(InvalidContact):
             normalize_mobile("010 6552 9988")

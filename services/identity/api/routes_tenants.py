@@ -23,7 +23,7 @@ router = APIRouter(tags=["companies"])
              responses=problem_responses(401, 403, 409, 422),
              dependencies=[require_permission("tenants:create", tenant_param=None)])
 async def post_tenant(body: TenantCreate, session: DbSession, deps: Deps) -> TenantCreated:
-    tenant, admin = await create_tenant(session, deps, name=body.name.strip(), admin_name=body.admin.name.strip(),
+    tenant, admin = await create_tenant(session, deps, name=body.name, admin_name=body.admin.name,
                                         admin_email=str(body.admin.email), admin_mobile=body.admin.mobile)
     return TenantCreated(id=tenant.id, name=tenant.name, created_at=tenant.created_at, admin_user_id=admin.id)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from services.identity.domain.contact import InvalidContact, normalize_email, normalize_mobile
-from shared.text import unsafe_character
+from shared.text import invisible, unsafe_character
 
 FIELDS = ["name", "mobile", "email", "employee_no", "department", "hire_date"]
 REQUIRED = ["name", "mobile", "email", "employee_no", "hire_date"]
@@ -69,17 +69,27 @@ def _header_map(header: list[str]) -> dict[str, int]:
     return found
 
 
-def _parse_date(raw: str) -> date:
-    value = date.fromisoformat(raw.strip().replace("/", "-"))
-    if not date(1950, 1, 1) <= value <= date(2100, 1, 1):
-        raise ValueError("out of range")
-    return value
+EARLIEST_HIRE = date(1950, 1, 1)
+
+
+def _hire_date_problem(raw: str, today: date) -> tuple[date | None, str | None]:
+    """The hire date, or what is wrong with it. Someone may be put on the platform before they
+    start, but not more than a year ahead."""
+    try:
+        value = date.fromisoformat(raw.replace("/", "-"))
+    except ValueError:
+        return None, "must be a date like 2024-03-01"
+    if value < EARLIEST_HIRE:
+        return None, "is before 1950"
+    if value > today + timedelta(days=366):
+        return None, "is more than a year ahead"
+    return value, None
 
 
 def parse_roster(data: bytes, *, region: str = "CN", max_rows: int = 20_000) -> list[RosterRow]:
     text = _decode(data)
     try:
-        rows = list(csv.reader(io.StringIO(text)))
+        rows = list(csv.reader(io.StringIO(text, newline=None)))  # \r\n, \n and old Macs' \r
     except csv.Error as exc:
         raise RosterRejected([RowError(0, "file", f"not a readable CSV file: {exc}")]) from exc
     if not rows:
@@ -120,6 +130,8 @@ def _parse_row(line: int, raw: list[str], columns: dict[str, int], region: str,
     for field, index in columns.items():
         if index < len(raw) and (problem := unsafe_character(raw[index])):
             errors.append(RowError(line, field, f"contains a {problem}"))
+        elif index < len(raw) and invisible(raw[index].strip()):
+            errors.append(RowError(line, field, "shows nothing (only invisible characters)"))
     if len(errors) > before:
         return None
     for field in REQUIRED:
@@ -139,10 +151,9 @@ def _parse_row(line: int, raw: list[str], columns: dict[str, int], region: str,
             except InvalidContact as exc:
                 errors.append(RowError(line, field, str(exc)))
     if cell("hire_date"):
-        try:
-            values["hire_date"] = _parse_date(cell("hire_date"))
-        except ValueError:
-            errors.append(RowError(line, "hire_date", "must be a date like 2024-03-01"))
+        values["hire_date"], problem = _hire_date_problem(cell("hire_date"), date.today())
+        if problem:
+            errors.append(RowError(line, "hire_date", problem))
     if len(errors) > before:
         return None
     return RosterRow(line=line, name=name, mobile=str(values["mobile"]), email=str(values["email"]),
