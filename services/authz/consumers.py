@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.authz.domain.roles import RoleName
 from services.authz.handlers import assign_role
+from services.authz.persistence.repository import remember_member, remember_tenant
 from services.authz.persistence.tables import messaging
 from shared.events import CloudEvent
 from shared.inbox import EventHandler
@@ -28,25 +29,34 @@ class _TenantCreated(BaseModel):
     admin_user_id: uuid.UUID
 
 
-class _UserRegistered(BaseModel):
+class _UserOfTenant(BaseModel):
     user_id: uuid.UUID
     tenant_id: uuid.UUID
 
 
 async def on_platform_admin_created(session: AsyncSession, event: CloudEvent) -> None:
     data = _PlatformAdminCreated.model_validate(event.data)
+    await remember_member(session, data.user_id, None)
     await assign_role(session, publish, None, user_id=data.user_id, tenant_id=None, role=RoleName.PLATFORM_ADMIN,
                       reason=f"platform administrator created (event {event.id})")
 
 
 async def on_tenant_created(session: AsyncSession, event: CloudEvent) -> None:
     data = _TenantCreated.model_validate(event.data)
+    await remember_tenant(session, data.tenant_id)
+    await remember_member(session, data.admin_user_id, data.tenant_id)
     await assign_role(session, publish, None, user_id=data.admin_user_id, tenant_id=data.tenant_id,
                       role=RoleName.COMPANY_ADMIN, reason=f"first administrator of the company (event {event.id})")
 
 
+async def on_user_invited(session: AsyncSession, event: CloudEvent) -> None:
+    data = _UserOfTenant.model_validate(event.data)
+    await remember_member(session, data.user_id, data.tenant_id)
+
+
 async def on_user_registered(session: AsyncSession, event: CloudEvent) -> None:
-    data = _UserRegistered.model_validate(event.data)
+    data = _UserOfTenant.model_validate(event.data)
+    await remember_member(session, data.user_id, data.tenant_id)
     await assign_role(session, publish, None, user_id=data.user_id, tenant_id=data.tenant_id,
                       role=RoleName.EMPLOYEE, reason=f"registered (event {event.id})")
 
@@ -54,5 +64,6 @@ async def on_user_registered(session: AsyncSession, event: CloudEvent) -> None:
 CONSUMERS: dict[str, EventHandler] = {
     "esop.identity.platform_admin.created": on_platform_admin_created,
     "esop.identity.tenant.created": on_tenant_created,
+    "esop.identity.user.invited": on_user_invited,
     "esop.identity.user.registered": on_user_registered,
 }

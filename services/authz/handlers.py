@@ -9,15 +9,17 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.authz.domain.roles import effective_roles, is_allowed, scope_error
+from services.authz.domain.roles import effective_roles, is_allowed, membership_error, scope_error
 from services.authz.events import RoleAssigned, RoleRevoked
 from services.authz.persistence.repository import (
     add_history,
     get_active_assignment,
     get_assignment,
+    get_member,
     insert_assignment_if_absent,
     list_active_assignments,
     list_grants,
+    tenant_exists,
 )
 from services.authz.persistence.tables import RoleAssignment
 from shared.auth import Principal
@@ -57,6 +59,7 @@ async def assign_role(session: AsyncSession, publish: Publisher, actor: Principa
         raise Unprocessable(problem, errors=[{"loc": ["body", "tenant_id"], "msg": problem, "type": "value_error"}])
     if actor is not None:
         await ensure_permission(session, actor, "authz:manage", tenant_id)
+        await _ensure_member_may_hold(session, user_id, role, tenant_id)
     granted_by = actor.user_id if actor else None
     now = datetime.now(UTC)
     created = await insert_assignment_if_absent(session, user_id=user_id, tenant_id=tenant_id, role=role,
@@ -71,6 +74,19 @@ async def assign_role(session: AsyncSession, publish: Publisher, actor: Principa
     await add_history(session, assignment_id=created.id, action="assigned", at=now, by=granted_by, reason=reason,
                       event_id=event.id)
     return created, True
+
+
+async def _ensure_member_may_hold(session: AsyncSession, user_id: uuid.UUID, role: str,
+                                  tenant_id: uuid.UUID | None) -> None:
+    """An administrator's grant goes to a user identity has told us of, in a company that exists and
+    that the user may hold roles in. (Grants from consumed events come from identity itself.)"""
+    member = await get_member(session, user_id)
+    if member is None:
+        raise NotFound("No such user (someone invited a moment ago is known within a second or so).")
+    if tenant_id is not None and not await tenant_exists(session, tenant_id):
+        raise NotFound("No such company.")
+    if problem := membership_error(role, tenant_id, member.tenant_id):
+        raise Unprocessable(problem, errors=[{"loc": ["body", "tenant_id"], "msg": problem, "type": "value_error"}])
 
 
 async def revoke_role(session: AsyncSession, publish: Publisher, actor: Principal | None, *, user_id: uuid.UUID,

@@ -57,6 +57,12 @@ def registered(user_id: uuid.UUID, tenant_id: uuid.UUID, **extra: Any) -> CloudE
     return identity_event("esop.identity.user.registered", data, subject=user_id, tenant_id=tenant_id)
 
 
+def invited(user_id: uuid.UUID, tenant_id: uuid.UUID, role: str = "employee") -> CloudEvent:
+    data = {"user_id": user_id, "tenant_id": tenant_id, "name": "李四", "employee_no": "E0002",
+            "department": "财务部", "hire_date": "2024-01-02", "role": role}
+    return identity_event("esop.identity.user.invited", data, subject=user_id, tenant_id=tenant_id)
+
+
 def tenant_created(tenant_id: uuid.UUID, admin_user_id: uuid.UUID, name: str = "示例公司") -> CloudEvent:
     return identity_event("esop.identity.tenant.created",
                           {"tenant_id": tenant_id, "name": name, "admin_user_id": admin_user_id}, tenant_id=tenant_id)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.authz.harness import Services, auth, identity_event, query, registered, tenant_created
+from tests.authz.harness import Services, auth, identity_event, invited, query, registered, tenant_created
 
 CHECK = "/check"
 
@@ -33,6 +33,13 @@ async def world(services: Services) -> World:
         registered(w.employee_a, w.tenant_a),
     )
     return w
+
+
+async def invitee(services: Services, tenant: uuid.UUID) -> uuid.UUID:
+    """A user identity has invited into `tenant` (authz knows them from the event)."""
+    user = uuid.uuid4()
+    await services.deliver(invited(user, tenant))
+    return user
 
 
 def token(services: Services, user: uuid.UUID, tenant: uuid.UUID | None = None) -> dict[str, str]:
@@ -123,7 +130,7 @@ class TestListRoles:
 
 class TestAssignRole:
     async def test_the_platform_admin_assigns_and_the_event_and_history_are_written(self, services, world) -> None:
-        user = uuid.uuid4()
+        user = await invitee(services, world.tenant_a)
         resp = await services.authz.post(f"/users/{user}/roles", headers=token(services, world.root), json={
             "role": "auditor", "tenant_id": str(world.tenant_a), "reason": "annual audit"})
         assert resp.status_code == 201, resp.text
@@ -142,8 +149,8 @@ class TestAssignRole:
         assert (await check(services, auditor, "activity:read"))["allowed"] is True
 
     async def test_assigning_again_returns_the_existing_assignment(self, services, world) -> None:
-        user, root = uuid.uuid4(), token(services, world.root)
-        body = {"role": "support_agent", "tenant_id": None}
+        user, root = await invitee(services, world.tenant_a), token(services, world.root)
+        body = {"role": "support_agent", "tenant_id": str(world.tenant_a)}
         first = await services.authz.post(f"/users/{user}/roles", headers=root, json=body)
         again = await services.authz.post(f"/users/{user}/roles", headers=root, json=body)
         assert (first.status_code, again.status_code) == (201, 200)
@@ -152,13 +159,42 @@ class TestAssignRole:
                     if e["subject"] == str(user)]) == 1
 
     async def test_a_global_and_a_tenant_assignment_of_one_role_are_distinct(self, services, world) -> None:
-        user, root = uuid.uuid4(), token(services, world.root)
+        user, root = world.root, token(services, world.root)  # platform staff may hold roles in any company
         ids = set()
         for tenant in (None, str(world.tenant_a), str(world.tenant_b), None):
             resp = await services.authz.post(f"/users/{user}/roles", headers=root,
                                              json={"role": "auditor", "tenant_id": tenant})
             ids.add(resp.json()["id"])
         assert len(ids) == 3
+
+    async def test_an_unknown_user_or_company_is_404_and_nothing_is_written(self, services, world) -> None:
+        """Regression: roles were granted to user ids and company ids nobody had ever created."""
+        root = token(services, world.root)
+        for user, tenant in ((uuid.uuid4(), world.tenant_a), (world.root, uuid.uuid4())):
+            resp = await services.authz.post(f"/users/{user}/roles", headers=root,
+                                             json={"role": "auditor", "tenant_id": str(tenant)})
+            assert_problem(resp, 404)
+        assert query(services.database_url, "select count(*) from authz.role_assignments where role = 'auditor'") \
+            == [(0,)]
+        assert [e for e in services.outbox("authz", "esop.authz.role.assigned") if e["data"]["role"] == "auditor"] == []
+
+    @pytest.mark.parametrize(("role", "where"), [("company_admin", "b"), ("auditor", "b"), ("auditor", "global")])
+    async def test_a_company_user_holds_roles_in_their_own_company_only(self, services, world, role, where) -> None:
+        """Regression: an employee of A was made company_admin of B and could read B's records."""
+        tenant = str(world.tenant_b) if where == "b" else None
+        resp = await services.authz.post(f"/users/{world.employee_a}/roles", headers=token(services, world.root),
+                                         json={"role": role, "tenant_id": tenant})
+        if role == "auditor" and where == "global":
+            assert assert_problem(resp, 422)["errors"][0]["loc"] == ["body", "tenant_id"]
+        else:
+            assert "another company" in assert_problem(resp, 422)["detail"]
+        employee_b = token(services, world.employee_a, world.tenant_a)
+        assert (await check(services, employee_b, "lifecycle:read", tenant_id=world.tenant_b))["allowed"] is False
+
+    async def test_company_roles_are_not_for_platform_staff(self, services, world) -> None:
+        resp = await services.authz.post(f"/users/{world.root}/roles", headers=token(services, world.root),
+                                         json={"role": "employee", "tenant_id": str(world.tenant_a)})
+        assert "platform staff" in assert_problem(resp, 422)["detail"]
 
     async def test_an_unknown_role_is_a_422_problem(self, services, world) -> None:
         resp = await services.authz.post(f"/users/{uuid.uuid4()}/roles", headers=token(services, world.root),
@@ -202,15 +238,15 @@ class TestAssignRole:
 
 
 class TestRevokeRole:
-    async def _assign(self, services, world, user, role="auditor", tenant=None) -> str:
+    async def _assign(self, services, world, user, role="auditor") -> str:
         resp = await services.authz.post(f"/users/{user}/roles", headers=token(services, world.root),
-                                         json={"role": role, "tenant_id": str(tenant) if tenant else None})
+                                         json={"role": role, "tenant_id": str(world.tenant_a)})
         assert resp.status_code == 201
         return resp.json()["id"]
 
     async def test_revoking_ends_the_permission_and_is_recorded(self, services, world) -> None:
-        user = uuid.uuid4()
-        assignment = await self._assign(services, world, user, tenant=world.tenant_a)
+        user = await invitee(services, world.tenant_a)
+        assignment = await self._assign(services, world, user)
         resp = await services.authz.delete(f"/users/{user}/roles/{assignment}", headers=token(services, world.root),
                                            params={"reason": "audit finished"})
         assert resp.status_code == 200, resp.text
@@ -225,7 +261,7 @@ class TestRevokeRole:
         assert (await check(services, token(services, user, world.tenant_a), "activity:read"))["allowed"] is False
 
     async def test_revoking_twice_returns_the_revoked_assignment_and_publishes_once(self, services, world) -> None:
-        user = uuid.uuid4()
+        user = await invitee(services, world.tenant_a)
         assignment = await self._assign(services, world, user)
         first = await services.authz.delete(f"/users/{user}/roles/{assignment}", headers=token(services, world.root))
         again = await services.authz.delete(f"/users/{user}/roles/{assignment}", headers=token(services, world.root))
@@ -234,13 +270,13 @@ class TestRevokeRole:
         assert len(services.outbox("authz", "esop.authz.role.revoked")) == 1
 
     async def test_after_revoking_the_role_can_be_assigned_anew(self, services, world) -> None:
-        user = uuid.uuid4()
+        user = await invitee(services, world.tenant_a)
         first = await self._assign(services, world, user)
         await services.authz.delete(f"/users/{user}/roles/{first}", headers=token(services, world.root))
         assert await self._assign(services, world, user) != first
 
     async def test_unknown_or_someone_elses_assignment_is_404(self, services, world) -> None:
-        user = uuid.uuid4()
+        user = await invitee(services, world.tenant_a)
         assignment = await self._assign(services, world, user)
         root = token(services, world.root)
         assert_problem(await services.authz.delete(f"/users/{user}/roles/{uuid.uuid4()}", headers=root), 404)
@@ -269,13 +305,13 @@ class TestUserRoles:
         assert [(a["role"], a["tenant_id"]) for a in resp.json()] == [("company_admin", str(world.tenant_a))]
 
     async def test_a_company_admin_sees_roles_in_their_company_only(self, services, world) -> None:
-        await services.authz.post(f"/users/{world.employee_a}/roles", headers=token(services, world.root),
-                                  json={"role": "auditor", "tenant_id": str(world.tenant_b)})
-        resp = await services.authz.get(f"/users/{world.employee_a}/roles",
+        resp = await services.authz.post(f"/users/{world.root}/roles", headers=token(services, world.root),
+                                         json={"role": "auditor", "tenant_id": str(world.tenant_b)})
+        assert resp.status_code == 201, resp.text
+        resp = await services.authz.get(f"/users/{world.root}/roles",
                                         headers=token(services, world.admin_a, world.tenant_a))
-        assert resp.status_code == 200
-        assert [(a["role"], a["tenant_id"]) for a in resp.json()] == [("employee", str(world.tenant_a))]
-        resp = await services.authz.get(f"/users/{world.employee_a}/roles",
+        assert resp.status_code == 200 and resp.json() == []
+        resp = await services.authz.get(f"/users/{world.root}/roles",
                                         headers=token(services, world.admin_b, world.tenant_b))
         assert [(a["role"], a["tenant_id"]) for a in resp.json()] == [("auditor", str(world.tenant_b))]
 

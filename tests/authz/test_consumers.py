@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from tests.authz.harness import Services, identity_event, query, registered
+from tests.authz.harness import Services, identity_event, invited, query, registered
 
 
 def assignments(services: Services, user: uuid.UUID) -> list[tuple]:
@@ -77,3 +77,38 @@ class TestIdempotence:
     async def test_events_it_does_not_consume_are_ignored(self, services) -> None:
         await services.deliver(identity_event("esop.identity.user.logged_in", {"user_id": str(uuid.uuid4())}))
         assert query(services.database_url, "select count(*) from authz.inbox") == [(0,)]
+
+
+class TestMembers:
+    """authz learns who exists, and where they belong, from identity's events."""
+
+    async def test_an_invited_user_is_known_in_their_company_and_redelivery_changes_nothing(self, services) -> None:
+        user, tenant = uuid.uuid4(), uuid.uuid4()
+        event = invited(user, tenant)
+        await services.deliver(event, event)
+        assert query(services.database_url, "select user_id, tenant_id from authz.members") == [(str(user), str(tenant))]
+        assert services.outbox("authz") == [], "an invitation grants no role"
+
+
+class TestMembersMigration:
+    """Users known before the members table existed are found in their built-in assignments."""
+
+    def test_upgrading_backfills_members_and_tenants(self, pg_server) -> None:
+        from shared.migrations import upgrade
+        from tests import pg
+
+        name = f"esop_m_{uuid.uuid4().hex[:12]}"
+        url = pg.create_database(pg_server, name)
+        try:
+            upgrade("authz", url, "516fa0d8a192")
+            root, admin, employee, tenant = (str(uuid.uuid4()) for _ in range(4))
+            for user, role, where in ((root, "platform_admin", None), (admin, "company_admin", tenant),
+                                      (employee, "employee", tenant), (employee, "auditor", tenant)):
+                query(url, "insert into authz.role_assignments (id, user_id, tenant_id, role) values (%s, %s, %s, %s)",
+                      str(uuid.uuid4()), user, where, role)
+            upgrade("authz", url)
+            assert sorted(query(url, "select user_id, tenant_id from authz.members")) == sorted(
+                [(root, None), (admin, tenant), (employee, tenant)])
+            assert query(url, "select tenant_id from authz.tenants") == [(tenant,)]
+        finally:
+            pg.drop_database(pg_server, name)

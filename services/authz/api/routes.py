@@ -53,8 +53,10 @@ async def user_roles(user_id: uuid.UUID, session: DbSession, principal: CurrentP
 @router.post("/users/{user_id}/roles", response_model=RoleAssignmentRead, status_code=201,
              summary="Assign a role to a user",
              description="Needs `authz:manage` in that tenant (platform-wide for `tenant_id` null). Idempotent: if the "
-                         "user already holds the role there, the existing assignment is returned with 200.",
-             responses={**problem_responses(401, 403, 409, 422), 200: {"model": RoleAssignmentRead,
+                         "user already holds the role there, the existing assignment is returned with 200. "
+                         "A company's user holds roles in their own company only (else 422); platform staff may "
+                         "hold `auditor` and `support_agent` in any company. An unknown user or company is 404.",
+             responses={**problem_responses(401, 403, 404, 409, 422), 200: {"model": RoleAssignmentRead,
                                                                       "description": "Already assigned"}})
 async def post_user_role(user_id: uuid.UUID, body: RoleAssignmentCreate, request: Request, response: Response,
                          session: DbSession, principal: CurrentPrincipal) -> RoleAssignmentRead:

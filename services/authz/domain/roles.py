@@ -90,3 +90,14 @@ def effective_roles(grants: Iterable[Grant], tenant_id: uuid.UUID | None) -> lis
 
 def is_allowed(grants: Iterable[Grant], permission: str, tenant_id: uuid.UUID | None) -> bool:
     return any(permission in ROLES[role].permissions for role in effective_roles(grants, tenant_id))
+
+
+def membership_error(role: str, tenant_id: uuid.UUID | None, home_tenant: uuid.UUID | None) -> str | None:
+    """Why `role` may not be given in `tenant_id` to a user of `home_tenant` (None: platform staff),
+    or None. A company's people hold roles in their own company only; platform staff may hold the
+    roles that are not a company's own (company_admin, employee) in any company, or platform-wide."""
+    if home_tenant is not None and tenant_id != home_tenant:
+        return "This user belongs to another company: they can hold roles in their own company only."
+    if home_tenant is None and tenant_id is not None and ROLES[role].scope is Scope.TENANT:
+        return f"'{role}' is for a company's own people, not for platform staff."
+    return None

@@ -8,7 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.authz.domain.roles import Grant
-from services.authz.persistence.tables import AssignmentHistory, RoleAssignment
+from services.authz.persistence.tables import AssignmentHistory, KnownTenant, Member, RoleAssignment
 
 
 async def insert_assignment_if_absent(session: AsyncSession, *, user_id: uuid.UUID, tenant_id: uuid.UUID | None,
@@ -63,3 +63,20 @@ async def add_history(session: AsyncSession, *, assignment_id: uuid.UUID, action
 async def list_history(session: AsyncSession, assignment_id: uuid.UUID) -> list[AssignmentHistory]:
     return list((await session.execute(select(AssignmentHistory).where(
         AssignmentHistory.assignment_id == assignment_id).order_by(AssignmentHistory.id))).scalars())
+
+
+async def remember_member(session: AsyncSession, user_id: uuid.UUID, tenant_id: uuid.UUID | None) -> None:
+    """Note that a user exists and where they belong (first word wins: a user never changes company)."""
+    await session.execute(insert(Member).values(user_id=user_id, tenant_id=tenant_id).on_conflict_do_nothing())
+
+
+async def remember_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    await session.execute(insert(KnownTenant).values(tenant_id=tenant_id).on_conflict_do_nothing())
+
+
+async def get_member(session: AsyncSession, user_id: uuid.UUID) -> Member | None:
+    return await session.get(Member, user_id)
+
+
+async def tenant_exists(session: AsyncSession, tenant_id: uuid.UUID) -> bool:
+    return await session.get(KnownTenant, tenant_id) is not None

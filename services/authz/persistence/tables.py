@@ -51,3 +51,23 @@ class AssignmentHistory(Base):
     event_id: Mapped[str] = mapped_column(String(64))  # the esop.authz.role.* event published with it
 
     __table_args__ = (CheckConstraint("action IN ('assigned', 'revoked')", name="action"),)
+
+
+class Member(Base):
+    """Whom authz knows, from identity's events: each user and the company they belong to
+    (tenant_id NULL: platform staff). Roles go only to known users, within their own company."""
+
+    __tablename__ = "members"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    tenant_id: Mapped[uuid.UUID | None]
+    known_since: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+
+
+class KnownTenant(Base):
+    """The companies identity has created (from esop.identity.tenant.created)."""
+
+    __tablename__ = "tenants"
+
+    tenant_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    known_since: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
