@@ -18,6 +18,7 @@ from shared.errors import PROBLEM, Problem, install_error_handlers
 from shared.events import EventData
 from shared.http import ServiceClient
 from shared.inbox import Consumer, EventHandler
+from shared.limits import BodyLimit
 from shared.logs import configure_logging
 from shared.observability import health_router, install_observability
 from shared.ops import ops_router
@@ -117,6 +118,7 @@ def create_service_app(spec: ServiceSpec, settings: BaseServiceSettings, runtime
     app.state.spec = spec
     app.state.settings = settings
     install_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes)
     install_observability(app, spec.name)
     for router in spec.routers:
         app.include_router(router)

@@ -25,6 +25,9 @@ class BaseServiceSettings(BaseSettings):
     public_url: str = "http://localhost:8000"
     jwt_issuer: str = ""  # default: {public_url}/api/v1/identity
     jwt_audience: str = "esop"
+    # Request bodies: JSON, and multipart uploads (the roster's own limit, 5 MB, is below this one).
+    max_body_bytes: int = 1024 * 1024
+    max_upload_bytes: int = 6 * 1024 * 1024
     # Where the other services are reached in the distributed topology.
     identity_url: str = "http://127.0.0.1:8001"
     authz_url: str = "http://127.0.0.1:8002"

@@ -27,6 +27,7 @@ from services.gateway.settings import GatewaySettings
 from shared.bus import EventBus
 from shared.docs import install_docs
 from shared.errors import install_error_handlers, problem_response
+from shared.limits import BodyLimit
 from shared.logs import configure_logging
 from shared.observability import install_observability
 from shared.tokens import TokenVerifier
@@ -118,6 +119,7 @@ def create_app(settings: GatewaySettings | None = None, mounts: dict[str, ASGIAp
         target = mounts[name] if mounts else Forwarder(settings.upstream(name), lambda: state["session"])
         app.mount(f"/api/v1/{name}", target)
 
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_upload_bytes)
     app.add_middleware(VerifyTokenMiddleware, verifier_provider=lambda: state["verifier"], revoked=revoked)
     install_observability(app, "gateway")
 

@@ -34,12 +34,13 @@ class Forwarder:
             headers.append(("X-Forwarded-For", client[0]))
         if rid := request_id_var.get():
             headers = [h for h in headers if h[0].lower() != "x-request-id"] + [("X-Request-ID", rid)]
-        body = b""
+        chunks = []
         more = True
         while more:
             message = await receive()
-            body += message.get("body", b"")
+            chunks.append(message.get("body", b""))
             more = message.get("more_body", False)
+        body = b"".join(chunks)
         session: aiohttp.ClientSession = self._session()
         try:
             async with session.request(scope["method"], url, headers=headers, data=body or None,

@@ -118,3 +118,39 @@ class TestUpstreamsDown:
                         assert resp.headers["content-type"] == "application/problem+json", path
                         assert resp.json()["status"] == resp.status_code and resp.json()["title"], path
                 assert (await client.get("/health")).json()["services"]["identity"]["status"] == "unreachable"
+
+
+class TestBodyLimits:
+    """Regression: a 200 MB JSON body to /token was read and parsed whole (memory grew by 280 MB)."""
+
+    async def test_a_declared_body_over_the_limit_is_refused_before_it_is_read(self, platform) -> None:
+        huge = b'{"login": "a@example.com", "password": "' + b"x" * (1024 * 1024) + b'"}'
+        resp = await platform.client.post(f"{ID}/token", content=huge, headers={"content-type": "application/json"})
+        assert resp.status_code == 413 and resp.headers["content-type"] == "application/problem+json"
+        assert resp.json()["status"] == 413 and "1048576 bytes" in resp.json()["detail"]
+
+    async def test_a_chunked_body_is_cut_off_at_the_limit(self, platform) -> None:
+        sent = 0
+
+        async def stream():
+            nonlocal sent
+            for _ in range(64):  # 4 MiB in all, were it read to the end
+                sent += 65536
+                yield b" " * 65536
+
+        resp = await platform.client.post(f"{ID}/token", content=stream(), headers={"content-type": "application/json"})
+        assert resp.status_code == 413 and resp.json()["status"] == 413
+        assert sent <= 2 * 1024 * 1024, f"{sent} bytes were read"
+
+    async def test_uploads_have_a_larger_limit_and_small_json_passes(self, platform) -> None:
+        company = await company_with_employees(platform, 0 + 1)
+        roster = f"{ID}/tenants/{company.tenant_id}/roster"
+        big = b"name,mobile\n" + b"x" * (7 * 1024 * 1024)
+        resp = await platform.client.post(roster, headers=auth(company.admin.token),
+                                          files={"file": ("r.csv", big, "text/csv")})
+        assert resp.status_code == 413 and "6291456 bytes" in resp.json()["detail"]
+        fine = await platform.client.post(roster, headers=auth(company.admin.token),
+                                          files={"file": ("r.csv", b"name,mobile\n" + b"x" * (2 * 1024 * 1024), "text/csv")})
+        assert fine.status_code == 422, "a 2 MB upload is read (and its rows refused), not cut off"
+        resp = await platform.client.post(f"{ID}/token", json={"login": "a@example.com", "password": "y" * 200})
+        assert resp.status_code == 401
