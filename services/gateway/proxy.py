@@ -12,6 +12,8 @@ from shared.logs import request_id_var
 
 HOP_BY_HOP = {b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailers",
               b"transfer-encoding", b"upgrade", b"host", b"content-length"}
+# The gateway is the edge: it tells the service who the client is, and drops what the client said.
+NOT_FORWARDED = HOP_BY_HOP | {b"x-forwarded-for", b"forwarded"}
 
 
 class Forwarder:
@@ -28,7 +30,7 @@ class Forwarder:
         url = self.upstream + (path or "/")
         if scope.get("query_string"):
             url += "?" + scope["query_string"].decode("latin-1")
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"] if k not in HOP_BY_HOP]
+        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"] if k not in NOT_FORWARDED]
         client = scope.get("client")
         if client:
             headers.append(("X-Forwarded-For", client[0]))

@@ -90,6 +90,19 @@ class TestLogin:
         assert resp.status_code == 429 and int(resp.headers["Retry-After"]) <= 61
         assert "1 minute" in resp.json()["detail"] and "minutes" not in resp.json()["detail"], resp.json()["detail"]
 
+    async def test_the_client_cannot_write_its_own_address_into_the_login_record(self, platform) -> None:
+        """Regression: a client-sent X-Forwarded-For was recorded as the login's IP."""
+        company = await company_with_employees(platform, 1)
+        person = company.employees[0]
+        resp = await platform.client.post(f"{ID}/token", headers={"X-Forwarded-For": "6.6.6.6"},
+                                          json={"login": person.login_name, "password": person.password})
+        assert resp.status_code == 200
+        with psycopg2.connect(platform.database_url) as conn, conn.cursor() as cur:
+            cur.execute("select envelope->'data'->>'ip' from identity.outbox where type = %s and subject = %s "
+                        "order by seq desc limit 1", ("esop.identity.user.logged_in", str(person.user_id)))
+            [(ip,)] = cur.fetchall()
+        assert ip == "127.0.0.1"
+
     async def test_unknown_login_looks_like_a_wrong_password(self, platform) -> None:
         resp = await platform.client.post(f"{ID}/token", json={"login": "nobody@example.com", "password": "x"})
         assert resp.status_code == 401

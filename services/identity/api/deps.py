@@ -13,8 +13,9 @@ def _deps(request: Request) -> IdentityDeps:
 
 
 def _client(request: Request) -> ClientInfo:
-    forwarded = request.headers.get("x-forwarded-for")
-    ip = forwarded.split(",")[0].strip() if forwarded else (request.client.host if request.client else None)
+    """The peer's address as the server resolved it: uvicorn takes X-Forwarded-For only from the
+    proxies it trusts (FORWARDED_ALLOW_IPS: the gateway); a header the client wrote is not believed."""
+    ip = request.client.host if request.client else None
     return ClientInfo(ip=ip[:64] if ip else None, user_agent=request.headers.get("user-agent"))
 
 
