@@ -18,6 +18,11 @@ from shared.outbox import Publisher
 
 NO_PROFILE_YET = ("There is no profile for this account yet. A profile is created once registration has been "
                   "processed, which can take a moment after registering: retry shortly.")
+NO_PROFILE_FOR_STAFF = "Profiles are a company's employees' personal data; platform staff accounts have none."
+
+
+def _no_profile(principal: Principal) -> NotFound:
+    return NotFound(NO_PROFILE_YET if principal.tenant_id else NO_PROFILE_FOR_STAFF)
 
 
 async def create_profile(session: AsyncSession, publish: Publisher, *, user_id: uuid.UUID, tenant_id: uuid.UUID,
@@ -42,7 +47,7 @@ async def create_profile(session: AsyncSession, publish: Publisher, *, user_id: 
 async def get_my_profile(session: AsyncSession, principal: Principal) -> Profile:
     profile = await get_profile(session, principal.user_id)
     if profile is None:
-        raise NotFound(NO_PROFILE_YET)
+        raise _no_profile(principal)
     return profile
 
 
@@ -51,7 +56,7 @@ async def update_my_profile(session: AsyncSession, publish: Publisher, principal
     """Apply a merge-patch of self-editable fields. Stale If-Match: 412. No actual change: nothing happens."""
     profile = await get_profile(session, principal.user_id, for_update=True)
     if profile is None:
-        raise NotFound(NO_PROFILE_YET)
+        raise _no_profile(principal)
     if not if_match_allows(if_match, profile.version):
         raise PreconditionFailed(f"The profile has changed since you read it (now {etag(profile.version)}); "
                                  "reload it and apply your change again.", headers={"ETag": etag(profile.version)})

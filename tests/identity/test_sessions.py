@@ -137,7 +137,9 @@ class TestLogout:
     async def test_logout_ends_the_session_and_is_idempotent(self, platform) -> None:
         company = await company_with_employees(platform, 1)
         person = company.employees[0]
-        assert (await platform.client.post(f"{ID}/logout", headers=auth(person.token))).status_code == 204
+        first = await platform.client.post(f"{ID}/logout", headers=auth(person.token))
+        assert first.status_code == 204 and first.content == b""
+        assert "content-type" not in first.headers, "regression: a 204 said it carried JSON"
         assert (await platform.client.post(f"{ID}/logout", headers=auth(person.token))).status_code == 204
         assert (await platform.client.get(f"{ID}/me", headers=auth(person.token))).status_code == 401
         resp = await platform.client.post(f"{ID}/token/refresh", json={"refresh_token": person.refresh_token})

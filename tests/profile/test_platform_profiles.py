@@ -84,3 +84,14 @@ class TestReadAUsersProfile:
         await login(platform.client, root)
         resp = await platform.client.get(f"{PR}/users/{person.user_id}", headers=auth(root.token))
         assert resp.status_code == 200
+
+
+class TestPlatformStaff:
+    """Regression: a platform administrator was told to "retry shortly" for a profile that never comes."""
+
+    async def test_a_platform_admin_is_told_staff_have_no_profile(self, platform) -> None:
+        root = await make_platform_admin(platform.database_url)
+        await login(platform.client, root)
+        resp = await platform.client.get(f"{PR}/me", headers=auth(root.token))
+        assert resp.status_code == 404 and "platform staff" in resp.json()["detail"]
+        assert "retry" not in resp.json()["detail"]

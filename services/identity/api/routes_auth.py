@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from services.identity.api.deps import Client, Deps
 from services.identity.api.schemas import (
@@ -71,9 +71,10 @@ async def refresh(body: RefreshRequest, session: DbSession, deps: Deps) -> Token
 @router.post("/logout", status_code=204, summary="End the current session",
              description="Revokes the session of the access token and all its refresh tokens. Idempotent.",
              responses=problem_responses(401))
-async def logout(principal: CurrentPrincipal, session: DbSession, deps: Deps) -> None:
+async def logout(principal: CurrentPrincipal, session: DbSession, deps: Deps) -> Response:
     if principal.session_id:
         await sessions.logout(session, deps, session_id=uuid.UUID(principal.session_id), user_id=principal.user_id)
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=Me, summary="The logged-in user", responses=problem_responses(401))
