@@ -98,15 +98,18 @@ def cmd_admin_create(args: argparse.Namespace) -> None:
     from shared.notify import FileNotifier
     from shared.outbox import Publisher
 
+    try:
+        email = args.email or input("Email: ")
+        name = args.name or input("Name: ") or "Platform administrator"
+        password = args.password or os.environ.get("ESOP_ADMIN_PASSWORD")
+        if not password:
+            password = getpass.getpass("Password: ")
+            if getpass.getpass("Repeat password: ") != password:
+                sys.exit("The passwords differ.")
+    except EOFError:
+        sys.exit("error: no terminal to ask on: give --email, --name and the password (ESOP_ADMIN_PASSWORD).")
     url = _database_url(args.data_dir)
     migrate(url, ["identity"])
-    email = args.email or input("Email: ")
-    name = args.name or input("Name: ") or "Platform administrator"
-    password = args.password or os.environ.get("ESOP_ADMIN_PASSWORD")
-    if not password:
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Repeat password: ") != password:
-            sys.exit("The passwords differ.")
 
     async def create() -> None:
         settings = IdentitySettings(database_url=url)
@@ -135,12 +138,28 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from esop.demo import DemoError, run_demo
 
     sink = Path(args.messages or os.environ.get("MESSAGE_SINK", args.data_dir / "messages.jsonl"))
+    if args.roster and not args.roster.is_file():
+        sys.exit(f"demo failed: no roster file at {args.roster}")
     try:
         asyncio.run(run_demo(args.gateway, employees=args.employees, roster=args.roster, message_sink=sink,
                              admin_email=args.admin_email, admin_password=args.admin_password,
                              feedback_share=args.feedback_share, concurrency=args.concurrency))
     except (DemoError, httpx.HTTPError) as exc:
         sys.exit(f"demo failed: {exc}")
+
+
+def _at_least_one(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("must be between 0 and 1")
+    return value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -174,14 +193,14 @@ def parser() -> argparse.ArgumentParser:
     create.set_defaults(func=cmd_admin_create)
 
     demo = sub.add_parser("demo", help="run the main job against a running gateway over HTTP")
-    demo.add_argument("--employees", type=int, default=200)
+    demo.add_argument("--employees", type=_at_least_one, default=200)
     demo.add_argument("--roster", type=Path, help="a roster CSV to use instead of a generated one")
     demo.add_argument("--gateway", default="http://127.0.0.1:8000")
     demo.add_argument("--messages", help="the development message sink (default DATA_DIR/messages.jsonl)")
     demo.add_argument("--admin-email", default=os.environ.get("ESOP_ADMIN_EMAIL", "admin@esop.example.com"))
     demo.add_argument("--admin-password", default=os.environ.get("ESOP_ADMIN_PASSWORD"))
-    demo.add_argument("--feedback-share", type=float, default=0.3)
-    demo.add_argument("--concurrency", type=int, default=16)
+    demo.add_argument("--feedback-share", type=_share, default=0.3, help="share of employees who give feedback (0-1)")
+    demo.add_argument("--concurrency", type=_at_least_one, default=16)
     demo.set_defaults(func=cmd_demo)
     return p
 

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.kafka_broker import free_port
 
@@ -18,7 +19,7 @@ PASSWORD = "Embedded-Platform-Pass1"
 def esop(data_dir: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"}}
     return subprocess.run([sys.executable, "-m", "esop.cli", "--data-dir", str(data_dir), *args], env=env,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
 def start(data_dir: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
@@ -86,3 +87,15 @@ class TestEmbeddedPlatform:
         result = esop(tmp_path / "data", "admin", "create", "--email", "x@example.com", "--name", "X",
                       "--password", "short")
         assert result.returncode != 0 and "too weak" in result.stderr
+
+    def test_missing_answers_without_a_terminal_are_a_message_not_a_traceback(self, tmp_path: Path) -> None:
+        """Regression: `esop admin create` with no terminal died with an EOFError traceback."""
+        result = esop(tmp_path / "data", "admin", "create", "--name", "X")
+        assert result.returncode != 0 and "Traceback" not in result.stderr and "--email" in result.stderr
+        assert not (tmp_path / "data").exists(), "nothing is started before the answers are in"
+
+    @pytest.mark.parametrize("args", [["--employees", "0"], ["--feedback-share", "2"], ["--concurrency", "0"],
+                                      ["--roster", "/nonexistent.csv"]])
+    def test_demo_options_are_checked_before_anything_is_created(self, tmp_path: Path, args: list[str]) -> None:
+        result = esop(tmp_path / "data", "demo", "--admin-password", "x", "--gateway", "http://127.0.0.1:9", *args)
+        assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
