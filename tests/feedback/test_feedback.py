@@ -79,3 +79,16 @@ class TestFeedbackBadInput:
     async def test_anonymous_feedback_is_401(self, platform) -> None:
         resp = await platform.client.post(FB, json={"type": "question", "text": "x"})
         assert resp.status_code == 401
+
+    async def test_an_empty_idempotency_key_is_422_not_ignored(self, platform) -> None:
+        """Regression: `Idempotency-Key: ""` was taken as no key, so the retries it meant to guard were not."""
+        company = await company_with_employees(platform, 1)
+        resp = await platform.client.post(FB, headers={**auth(company.employees[0].token), "Idempotency-Key": ""},
+                                          json={"type": "question", "text": "x"})
+        assert resp.status_code == 422 and resp.json()["errors"][0]["loc"] == ["header", "idempotency-key"]
+
+    async def test_an_empty_subject_is_no_subject(self, platform) -> None:
+        company = await company_with_employees(platform, 1)
+        resp = await platform.client.post(FB, headers=auth(company.employees[0].token),
+                                          json={"type": "question", "subject": "  ", "text": " 问题 "})
+        assert resp.status_code == 201 and (resp.json()["subject"], resp.json()["text"]) == (None, "问题")

@@ -24,7 +24,7 @@ router = APIRouter(tags=["feedback"])
              dependencies=[require_permission("feedback:submit", tenant_param=None)])
 async def post_feedback(body: FeedbackCreate, request: Request, response: Response, session: DbSession,
                         principal: CurrentPrincipal,
-                        idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> FeedbackRead:
+                        idempotency_key: Annotated[str | None, Header(min_length=1, max_length=200)] = None) -> FeedbackRead:
     ticket, created = await submit_feedback(session, request.app.state.publisher, principal, type=body.type,
                                             subject=body.subject, text=body.text, idempotency_key=idempotency_key)
     if not created:

@@ -13,15 +13,13 @@ class FeedbackCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: TicketType
-    subject: SafeText | None = Field(default=None, max_length=200)
+    subject: SafeText | None = Field(default=None, max_length=200, description="Optional; an empty one is none")
     text: SafeMultilineText = Field(min_length=1, max_length=MAX_TEXT)
 
-    @field_validator("text")
+    @field_validator("subject")
     @classmethod
-    def _not_blank(cls, v: str) -> str:
-        if not v.strip():
-            raise ValueError("text must not be blank")
-        return v.strip()
+    def _empty_is_none(cls, v: str | None) -> str | None:
+        return v or None
 
 
 class FeedbackRead(BaseModel):
