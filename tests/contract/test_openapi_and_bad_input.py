@@ -127,3 +127,28 @@ class TestTextThatCannotBeStored:
                                           headers=auth(company.admin.token),
                                           files={"file": ("r.csv", roster_csv([person]), "text/csv")})
         assert resp.status_code == 422 and resp.json()["errors"][0]["loc"][2] == "name"
+
+
+class TestCompanyAdminContact:
+    """Regression: a company whose admin had an invalid mobile was a 500 (InvalidContact escaped)."""
+
+    @pytest.mark.parametrize(("mobile", "email", "field"), [("+1 555", "a@b.example.com", "mobile"),
+                                                            ("12345", "a@b.example.com", "mobile"),
+                                                            ("010 6552 9988", "a@b.example.com", "mobile")])
+    async def test_a_bad_mobile_is_a_field_error_and_nothing_is_created(self, platform, mobile, email, field) -> None:
+        import psycopg2
+
+        from tests.flows import eventually, has_permission, login, make_platform_admin
+
+        root = await make_platform_admin(platform.database_url)
+        await login(platform.client, root)
+        await eventually(lambda: has_permission(platform.client, root.token, "tenants:create", None),
+                         what="the platform_admin role")
+        name = f"Bad contact {uuid.uuid4().hex[:6]}"
+        resp = await platform.client.post("/api/v1/identity/tenants", headers=auth(root.token), json={
+            "name": name, "admin": {"name": "X", "email": email, "mobile": mobile}})
+        assert resp.status_code == 422 and resp.headers["content-type"] == PROBLEM, resp.text
+        assert resp.json()["errors"][0]["loc"] == ["body", "admin", field]
+        with psycopg2.connect(platform.database_url) as conn, conn.cursor() as cur:
+            cur.execute("select count(*) from identity.tenants where name = %s", (name,))
+            assert cur.fetchone() == (0,)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.deps import IdentityDeps
-from services.identity.domain.contact import normalize_email, normalize_mobile
+from services.identity.domain.contact import InvalidContact, normalize_email, normalize_mobile
 from services.identity.domain.credentials import hash_password, new_invitation_code, password_problems
 from services.identity.events import PlatformAdminCreated, TenantCreated, UserInvited
 from services.identity.persistence.tables import Invitation, Tenant, User
@@ -46,16 +46,30 @@ async def invite_user(session: AsyncSession, deps: IdentityDeps, user: User, rol
     return invitation
 
 
+def _admin_contact(email: str, mobile: str, region: str) -> tuple[str, str]:
+    """The company administrator's email and mobile, normalised, or 422 naming the field at fault."""
+    errors, values = [], {}
+    for field, value, normalize in (("email", email, normalize_email),
+                                    ("mobile", mobile, lambda v: normalize_mobile(v, region))):
+        try:
+            values[field] = normalize(value)
+        except InvalidContact as exc:
+            errors.append({"loc": ["body", "admin", field], "msg": str(exc), "type": "value_error"})
+    if errors:
+        raise Unprocessable("The company administrator's contact details are not valid.", errors=errors)
+    return values["email"], values["mobile"]
+
+
 async def create_tenant(session: AsyncSession, deps: IdentityDeps, *, name: str, admin_name: str, admin_email: str,
                         admin_mobile: str) -> tuple[Tenant, User]:
+    email, mobile = _admin_contact(admin_email, admin_mobile, deps.settings.phone_region)
     existing = (await session.execute(select(Tenant).where(Tenant.name == name))).scalar()
     if existing:
         raise Conflict(f"A company named '{name}' already exists.", tenant_id=str(existing.id))
     tenant = Tenant(id=uuid.uuid4(), name=name)
     session.add(tenant)
     await session.flush()
-    admin = User(tenant_id=tenant.id, name=admin_name, email=normalize_email(admin_email),
-                 mobile=normalize_mobile(admin_mobile, deps.settings.phone_region), status="invited")
+    admin = User(tenant_id=tenant.id, name=admin_name, email=email, mobile=mobile, status="invited")
     session.add(admin)
     await session.flush()
     await deps.publish(session, TenantCreated(tenant_id=tenant.id, name=name, admin_user_id=admin.id),
