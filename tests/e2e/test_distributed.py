@@ -39,7 +39,7 @@ class TestMainJobAcrossProcesses:
                                  concurrency=4)
         tenant = summary["tenant_id"]
         assert summary["stages"]["active"] == 5  # four employees and the company admin
-        assert summary["feedback_submitted"] == 4
+        assert summary["feedback_items"] == 4
         assert summary["logins"]["successes"] >= 5
         for consumer in ("authz", "profile", "activity", "lifecycle", "identity"):
             assert summary["lag"][consumer]["handled"] > 0, consumer

@@ -99,3 +99,11 @@ class TestEmbeddedPlatform:
     def test_demo_options_are_checked_before_anything_is_created(self, tmp_path: Path, args: list[str]) -> None:
         result = esop(tmp_path / "data", "demo", "--admin-password", "x", "--gateway", "http://127.0.0.1:9", *args)
         assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+
+    def test_a_roster_without_the_needed_columns_is_a_message_before_anything_is_created(self, tmp_path: Path) -> None:
+        roster = tmp_path / "roster.csv"
+        roster.write_text("姓名,手机\n张三,13800138000\n", encoding="gb18030")
+        result = esop(tmp_path / "data", "demo", "--admin-password", "x", "--gateway", "http://127.0.0.1:9",
+                      "--roster", str(roster))
+        assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
+        assert "no column name, mobile, email, employee_no, hire_date" in result.stderr
