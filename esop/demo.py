@@ -160,8 +160,9 @@ async def poll(fn, what: str, timeout: float = 60) -> Any:
         delay = min(delay * 2, 1.0)
 
 
-async def login(client: httpx.AsyncClient, login_name: str, password: str) -> str:
-    return check(await client.post(f"{ID}/token", json={"login": login_name, "password": password}), 200)["access_token"]
+async def login(client: httpx.AsyncClient, login_name: str, password: str, *, platform: bool = False) -> str:
+    body = {"login": login_name, "password": password, **({"platform": True} if platform else {})}
+    return check(await client.post(f"{ID}/token", json=body), 200)["access_token"]
 
 
 async def register(client: httpx.AsyncClient, mailbox: Mailbox, user_id: str, password: str, channel: str) -> None:
@@ -221,7 +222,7 @@ async def run_demo(gateway: str, *, employees: int, roster: Path | None, message
         people = generate_roster(employees)
         roster_file = roster_csv(people)
     async with httpx.AsyncClient(base_url=gateway, timeout=60, limits=limits) as client:
-        root = await login(client, admin_email, admin_password)
+        root = await login(client, admin_email, admin_password, platform=True)
         admin = generate_roster(1)[0]
         company = check(await client.post(f"{ID}/tenants", headers=bearer(root), json={
             "name": f"演示公司 {started:%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:4]}",

@@ -217,3 +217,32 @@ class TestLoginNamesAcrossCompanies:
         assert resp.status_code == 401
         resp = await platform.client.post(f"{ID}/token", json={"login": person.mobile, "password": person.password})
         assert resp.status_code == 200
+
+    async def test_the_platform_admin_can_pick_the_platform_account_when_passwords_agree_too(self, platform) -> None:
+        """Regression: a company that put the platform administrator's email on its roster, registered
+        with the same password, left no way to reach the platform account: tenant_id null was still
+        'give tenant_id' (400), and the company's id opened the employee account."""
+        import uuid
+
+        from tests.flows import Person, make_platform_admin, register
+
+        root = await make_platform_admin(platform.database_url)
+        await login(platform.client, root)
+        resp = await platform.client.post(f"{ID}/tenants", headers=auth(root.token), json={
+            "name": f"同密码公司 {uuid.uuid4().hex[:6]}",
+            "admin": {"name": "x", "email": root.email, "mobile": "13800138001"}})
+        assert resp.status_code == 201, resp.text
+        twin = Person(name="x", mobile="13800138001", email=root.email, password=root.password,
+                      user_id=uuid.UUID(resp.json()["admin_user_id"]))
+        await register(platform.client, platform.message_sink, twin, channel="email")
+        ambiguous = await platform.client.post(f"{ID}/token", json={"login": root.email, "password": root.password})
+        assert ambiguous.status_code == 400 and "platform" in ambiguous.json()["detail"]
+        for extra, who in (({"platform": True}, root), ({"tenant_id": resp.json()["id"]}, twin)):
+            chosen = await platform.client.post(f"{ID}/token", json={"login": root.email, "password": root.password,
+                                                                      **extra})
+            assert chosen.status_code == 200, chosen.text
+            claims = jwt.decode(chosen.json()["access_token"], options={"verify_signature": False})
+            assert claims["sub"] == str(who.user_id)
+        both = await platform.client.post(f"{ID}/token", json={"login": root.email, "password": root.password,
+                                                                "platform": True, "tenant_id": resp.json()["id"]})
+        assert both.status_code == 422

@@ -53,11 +53,13 @@ async def register(body: RegistrationComplete, session: DbSession, deps: Deps) -
 
 @router.post("/token", response_model=TokenResponse, summary="Log in with a password",
              description="Returns a 15-minute access token (ES256 JWT; verify with `/.well-known/jwks.json`) and a "
-                         "refresh token. Five wrong passwords lock the account for 15 minutes (429).",
+                         "refresh token. Five wrong passwords in a row lock the account for 1 minute, then 2, 4, … up to "
+                         "15 (429 with `Retry-After`). Where the login and password open several accounts, choose "
+                         "with `tenant_id` (a company's) or `platform: true` (the platform staff account).",
              responses=problem_responses(400, 401, 422, 429))
 async def token(body: LoginRequest, session: DbSession, deps: Deps, client: Client) -> TokenResponse:
     return _tokens(await sessions.login(session, deps, login=body.login, password=body.password,
-                                        tenant_id=body.tenant_id, client=client))
+                                        tenant_id=body.tenant_id, platform=body.platform, client=client))
 
 
 @router.post("/token/refresh", response_model=TokenResponse, summary="Swap a refresh token for new tokens",

@@ -4,7 +4,7 @@ import uuid
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from shared.text import SafeText
 
@@ -93,7 +93,17 @@ class LoginRequest(BaseModel):
 
     login: SafeText = Field(min_length=3, max_length=254, description="Email or mobile number")
     password: str = Field(min_length=1, max_length=256)
-    tenant_id: uuid.UUID | None = Field(default=None, description="Needed only if the login exists in several companies")
+    tenant_id: uuid.UUID | None = Field(default=None, description="Needed only if the login and password open "
+                                                                  "accounts in several companies: the company to log in to")
+    platform: bool = Field(default=False, description="Log in to the platform staff account (which belongs to no "
+                                                      "company) when the same login and password also open a "
+                                                      "company account")
+
+    @model_validator(mode="after")
+    def _one_account(self) -> "LoginRequest":
+        if self.platform and self.tenant_id:
+            raise ValueError("give tenant_id or platform, not both")
+        return self
 
 
 class RefreshRequest(BaseModel):

@@ -85,11 +85,13 @@ def _count_failure(deps: IdentityDeps, user: User, now: datetime) -> None:
 
 
 async def login(session: AsyncSession, deps: IdentityDeps, *, login: str, password: str,
-                tenant_id: uuid.UUID | None, client: ClientInfo) -> TokenPair:
-    """One login name may belong to accounts in several companies: the password decides which."""
+                tenant_id: uuid.UUID | None, client: ClientInfo, platform: bool = False) -> TokenPair:
+    """One login name may belong to accounts in several companies (and the platform's): the password
+    decides which, and where it opens several, `tenant_id` or `platform` does."""
     now = deps.clock()
     email, mobile = _parse_login(login, deps.settings.phone_region)
-    candidates = list(await find_users_by_login(session, email=email, mobile=mobile, tenant_id=tenant_id))
+    candidates = list(await find_users_by_login(session, email=email, mobile=mobile, tenant_id=tenant_id,
+                                                platform=platform))
     open_ = [u for u in candidates if not _locked(u, now)]
     if candidates and not open_:
         user = candidates[0]
@@ -104,7 +106,8 @@ async def login(session: AsyncSession, deps: IdentityDeps, *, login: str, passwo
     matches = [u for u in open_ if await deps.hashing(verify_password, password, u.password_hash)]
     if len(matches) > 1:
         await _fail(session, deps, None, "ambiguous", client, now)
-        raise BadRequest("This login and password open accounts in several companies; give tenant_id.",
+        staff = " (or platform: true for the platform account)" if any(u.tenant_id is None for u in matches) else ""
+        raise BadRequest(f"This login and password open accounts in several companies; give tenant_id{staff}.",
                          keep_changes=True)
     if not matches:
         for user in open_:

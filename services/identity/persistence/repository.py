@@ -27,7 +27,7 @@ async def get_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant | No
 
 
 async def find_users_by_login(session: AsyncSession, *, email: str | None, mobile: str | None,
-                              tenant_id: uuid.UUID | None) -> Sequence[User]:
+                              tenant_id: uuid.UUID | None, platform: bool = False) -> Sequence[User]:
     """Active users whose *verified* email or mobile is this login (a name someone merely typed
     into a roster never matches), locked until the transaction ends: concurrent logins of one
     account take turns, so that none of them miss another's failure count."""
@@ -41,6 +41,8 @@ async def find_users_by_login(session: AsyncSession, *, email: str | None, mobil
     query = select(User).where(or_(*conditions), User.status == "active")
     if tenant_id:
         query = query.where(User.tenant_id == tenant_id)
+    elif platform:
+        query = query.where(User.tenant_id.is_(None))
     return (await session.execute(query.order_by(User.id).limit(10).with_for_update())).scalars().all()
 
 
