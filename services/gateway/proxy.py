@@ -4,12 +4,16 @@ aiohttp is used on this hot path because it keeps several times the throughput o
 here (see README, "Gateway throughput")."""
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import aiohttp
 from starlette.types import Receive, Scope, Send
+from yarl import URL
 
 from shared.errors import problem_response
 from shared.logs import request_id_var
 
+PATH_SAFE = "/:@!$&'()*+,;=-._~"
 HOP_BY_HOP = {b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailers",
               b"transfer-encoding", b"upgrade", b"host", b"content-length"}
 # The gateway is the edge: it tells the service who the client is, and drops what the client said.
@@ -27,7 +31,9 @@ class Forwarder:
         if scope["type"] != "http":
             return
         path = scope["path"][len(scope.get("root_path", "")):] if scope.get("root_path") else scope["path"]
-        url = self.upstream + (path or "/")
+        # The decoded path is what the gateway checked; encode it again so that the service, which decodes
+        # once, routes on exactly that path (never on a second decoding of %25..., %3F or %23).
+        url = self.upstream + quote(path or "/", safe=PATH_SAFE)
         if scope.get("query_string"):
             url += "?" + scope["query_string"].decode("latin-1")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"] if k not in NOT_FORWARDED]
@@ -45,7 +51,7 @@ class Forwarder:
         body = b"".join(chunks)
         session: aiohttp.ClientSession = self._session()
         try:
-            async with session.request(scope["method"], url, headers=headers, data=body or None,
+            async with session.request(scope["method"], URL(url, encoded=True), headers=headers, data=body or None,
                                        allow_redirects=False) as resp:
                 payload = await resp.read()
                 out = [(k, v) for k, v in resp.raw_headers

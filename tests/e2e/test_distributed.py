@@ -79,3 +79,18 @@ class TestMainJobAcrossProcesses:
             resp = await client.post("/api/v1/identity/token", content=b"{", headers={"content-type": "application/json"})
             assert resp.status_code == 400 and resp.json()["status"] == 400
             assert "x-request-id" in resp.headers
+
+    async def test_encoded_paths_cannot_reach_metrics_or_internal_routes(self, deployment: Deployment) -> None:
+        """Regression: the gateway checked the decoded path but forwarded it undecoded-again, so
+        `%256detrics` reached identity's /metrics and `%2569nternal/...` its internal routes."""
+        since = "2000-01-01T00:00:00Z"
+        async with httpx.AsyncClient(base_url=deployment.gateway, timeout=30) as client:
+            for path in ("/api/v1/identity/%256detrics", "/api/v1/identity/metrics%23", "/api/v1/authz/metrics%3F",
+                         "/api/v1/identity/%2569nternal/revoked-sessions",
+                         "/api/v1/identity/internal%252Frevoked-sessions", "/api/v1/identity/metrics"):
+                resp = await client.get(httpx.URL(deployment.gateway + path), params={"since": since})
+                assert resp.status_code == 404, (path, resp.status_code, resp.text[:200])
+                assert resp.headers["content-type"] == "application/problem+json", path
+            # A path whose parameter needs encoding still reaches its route, decoded once.
+            resp = await client.get("/api/v1/lifecycle/users/%E5%BC%A0/stage")
+            assert resp.status_code in (401, 422), resp.text
