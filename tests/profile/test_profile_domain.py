@@ -23,7 +23,7 @@ from services.profile.domain.profiles import (
     plan_changes,
     timezones,
 )
-from shared.text import BIDI_CONTROLS
+from shared.text import BIDI_CONTROLS, invisible, trim
 
 CURRENT = {"preferred_name": None, "locale": DEFAULT_LOCALE, "timezone": DEFAULT_TIMEZONE, "bio": None,
            "name": "张三", "email": "a@b.example", "mobile": None, "employee_no": "E1", "department": "研发部",
@@ -32,12 +32,21 @@ CURRENT = {"preferred_name": None, "locale": DEFAULT_LOCALE, "timezone": DEFAULT
 chars = st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="".join(BIDI_CONTROLS))
 printable = st.text(chars, max_size=80)
 zones = st.sampled_from(sorted(timezones()))
+
+
+def visible(max_size: int) -> st.SearchStrategy[str]:
+    return st.text(chars, min_size=1, max_size=max_size).filter(lambda v: bool(trim(v)) and not invisible(trim(v)))
+
+
 valid_patch = st.fixed_dictionaries({}, optional={
-    "preferred_name": st.none() | st.text(chars, max_size=MAX_PREFERRED_NAME),
+    "preferred_name": st.none() | visible(MAX_PREFERRED_NAME),
     "locale": st.none() | st.sampled_from(LOCALES),
     "timezone": st.none() | zones,
-    "bio": st.none() | st.text(chars, max_size=MAX_BIO),
+    "bio": st.none() | visible(MAX_BIO),
 })
+# Strings that show nothing: white space, zero-width characters, the BOM, blank glyphs.
+BLANK_VALUES = ["", "   ", "\u200b\u200b", "\u200b", "\u3000\u3000", "\ufeff", "\u2800", "\u3164\u115f\u1160\uffa0",
+                " \u200d\n"]
 
 
 def errors_of(body: dict) -> dict[str, str]:
@@ -48,13 +57,26 @@ def errors_of(body: dict) -> dict[str, str]:
 
 class TestPreferredName:
     @given(printable)
-    def test_kept_stripped_when_short_enough_else_refused(self, value) -> None:
-        stripped = value.strip()
-        if len(stripped) > MAX_PREFERRED_NAME:
+    def test_kept_trimmed_when_visible_and_short_enough_else_refused(self, value) -> None:
+        trimmed = trim(value)
+        if not trimmed or invisible(trimmed) or len(trimmed) > MAX_PREFERRED_NAME:
             with pytest.raises(ValueError):
                 clean_preferred_name(value)
         else:
-            assert clean_preferred_name(value) == (stripped or None)
+            assert clean_preferred_name(value) == trimmed
+
+    @pytest.mark.parametrize("value", BLANK_VALUES)
+    def test_a_name_that_shows_nothing_is_refused_not_cleared(self, value) -> None:
+        """Regression: "\u200b\u200b" was stored and "   " silently cleared the name."""
+        with pytest.raises(ValueError, match="visible"):
+            clean_preferred_name(value)
+
+    def test_null_clears_it(self) -> None:
+        assert clean_preferred_name(None) is None
+
+    def test_a_byte_order_mark_is_trimmed(self) -> None:
+        """Regression: "\ufeffname" was stored with the BOM."""
+        assert clean_preferred_name("\ufeffname\u200b") == "name"
 
     @pytest.mark.parametrize("value", ["a\x00b", "tab\tname", "evil\u202etxt.exe", "\ud800"])
     def test_control_characters_are_refused(self, value) -> None:
@@ -88,6 +110,16 @@ class TestBio:
         assert clean_bio("x" * MAX_BIO) == "x" * MAX_BIO
         with pytest.raises(ValueError):
             clean_bio("x" * (MAX_BIO + 1))
+
+    @pytest.mark.parametrize("value", BLANK_VALUES + ["\r\n\t", "\u3000\n\u3000"])
+    def test_a_bio_that_shows_nothing_is_refused_not_cleared(self, value) -> None:
+        """Regression: "\u200b" was stored and "\u3000\u3000" silently cleared the bio."""
+        with pytest.raises(ValueError, match="visible"):
+            clean_bio(value)
+
+    def test_a_byte_order_mark_is_trimmed_and_null_clears_it(self) -> None:
+        assert clean_bio("\ufeff你好\n") == "你好"
+        assert clean_bio(None) is None
 
 
 class TestPlanChanges:
@@ -140,6 +172,16 @@ class TestProfileUpdateSchema:
     ])
     def test_bad_values_name_their_field(self, body, field) -> None:
         assert list(errors_of(body))[0].startswith(field)
+
+    @pytest.mark.parametrize("field", ["preferred_name", "bio"])
+    @pytest.mark.parametrize("value", BLANK_VALUES)
+    def test_text_that_shows_nothing_is_a_field_error(self, field, value) -> None:
+        """Regression: blank preferred_name / bio passed the schema (and were stored or cleared)."""
+        errors = errors_of({field: value})
+        assert list(errors) == [field] and "visible" in errors[field]
+
+    def test_text_is_trimmed_before_its_length_is_checked(self) -> None:
+        assert ProfileUpdate.model_validate({"preferred_name": "  " + "名" * 50 + "\ufeff"}).preferred_name == "名" * 50
 
     def test_the_published_schema_lists_only_self_editable_fields(self) -> None:
         schema = ProfileUpdate.model_json_schema()

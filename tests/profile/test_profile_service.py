@@ -156,6 +156,22 @@ class TestUpdateMyProfile:
         errors = assert_problem(resp, 422)["errors"]
         assert errors[0]["loc"][:2] == ["body", field]
 
+    @pytest.mark.parametrize("body", [{"preferred_name": "\u200b\u200b"}, {"bio": "\u200b"},
+                                      {"preferred_name": "   "}, {"bio": "\u3000\u3000"}, {"preferred_name": ""}])
+    async def test_text_that_shows_nothing_is_422_and_changes_nothing(self, services, world, body) -> None:
+        """Regression: invisible text was stored, and blank text silently cleared the field (200)."""
+        await services.profile.patch("/me", headers=me(services, world), json={"preferred_name": "小李", "bio": "hi"})
+        resp = await services.profile.patch("/me", headers=me(services, world), json=body)
+        errors = assert_problem(resp, 422)["errors"]
+        assert [e["loc"] for e in errors] == [["body", next(iter(body))]]
+        after = (await services.profile.get("/me", headers=me(services, world))).json()
+        assert (after["preferred_name"], after["bio"], after["version"]) == ("小李", "hi", 2)
+
+    async def test_a_byte_order_mark_is_not_stored(self, services, world) -> None:
+        """Regression: "\ufeffname" was stored with the BOM."""
+        resp = await services.profile.patch("/me", headers=me(services, world), json={"preferred_name": "\ufeffname"})
+        assert resp.status_code == 200 and resp.json()["preferred_name"] == "name"
+
     @pytest.mark.parametrize(("content", "status"), [(b"[1, 2]", 422), (b'"text"', 422), (b"", 422),
                                                      (b"not json", 400), (b'{"bio": ', 400)])
     async def test_a_body_that_is_not_an_object_is_a_4xx_problem(self, services, world, content, status) -> None:

@@ -43,16 +43,21 @@ def _hr_field() -> Any:
 
 class ProfileUpdate(BaseModel):
     """A merge-patch of the fields you may change yourself: only the fields present change, and null
-    clears a field (locale and timezone go back to zh-CN and Asia/Shanghai). Name, contact and
+    clears a field (locale and timezone go back to zh-CN and Asia/Shanghai); text is trimmed, and
+    text that shows nothing (only spaces or zero-width characters) is refused. Name, contact and
     employment data are kept by your company's HR records and cannot be sent here."""
 
     model_config = ConfigDict(extra="forbid")
 
-    preferred_name: str | None = Field(default=None, max_length=MAX_PREFERRED_NAME, examples=["小王"])
+    # Text is trimmed before its length is checked (by the domain rule): the limits are published here.
+    preferred_name: str | None = Field(default=None, json_schema_extra={"maxLength": MAX_PREFERRED_NAME},
+                                       examples=["小王"],
+                                       description="Null clears it; text that shows nothing is refused")
     locale: Literal[LOCALES] | None = None  # type: ignore[valid-type]
     timezone: str | None = Field(default=None, max_length=64, description="An IANA time zone",
                                  examples=["Asia/Shanghai"])
-    bio: str | None = Field(default=None, max_length=MAX_BIO)
+    bio: str | None = Field(default=None, json_schema_extra={"maxLength": MAX_BIO},
+                            description="Line breaks and tabs allowed; null clears it")
 
     # HR-owned fields: accepted by the parser only to be refused with a clear, per-field error.
     name: SkipJsonSchema[Any] = _hr_field()

@@ -2,7 +2,8 @@
 
 HR-owned fields (name, contact, employment data) come from identity's events and are never
 self-edited. The self-editable ones follow merge-patch: a field set to null is cleared, or
-reset to its default where the profile always has a value (locale, timezone)."""
+reset to its default where the profile always has a value (locale, timezone). Text follows the
+platform's rule (shared.text): trimmed, and text that shows nothing is refused, not read as null."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -11,7 +12,7 @@ from functools import cache
 from typing import Any
 from zoneinfo import available_timezones
 
-from shared.text import unsafe_character
+from shared.text import clean_text
 
 LOCALES = ("zh-CN", "en-US")
 DEFAULT_LOCALE = "zh-CN"
@@ -36,13 +37,11 @@ def timezones() -> frozenset[str]:
 
 
 def clean_preferred_name(value: str | None) -> str | None:
-    if value is None or not value.strip():
+    if value is None:
         return None
-    value = value.strip()
+    value = clean_text(value)
     if len(value) > MAX_PREFERRED_NAME:
         raise ValueError(f"at most {MAX_PREFERRED_NAME} characters")
-    if unsafe_character(value):
-        raise ValueError("must not contain control characters")
     return value
 
 
@@ -63,13 +62,11 @@ def clean_timezone(value: str | None) -> str:
 
 
 def clean_bio(value: str | None) -> str | None:
-    if value is None or not value.strip():
+    if value is None:
         return None
-    value = value.strip()
+    value = clean_text(value, multiline=True)
     if len(value) > MAX_BIO:
         raise ValueError(f"at most {MAX_BIO} characters")
-    if unsafe_character(value, multiline=True):
-        raise ValueError("must not contain control characters other than line breaks and tabs")
     return value
 
 
