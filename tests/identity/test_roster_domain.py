@@ -59,6 +59,52 @@ class TestParseRoster:
             parse_roster((HEADER + f"{name},13800138000,z@example.com,E001,研发部,2024-03-01\n").encode())
         assert [(e.line, e.field) for e in info.value.errors] == [(2, "name")]
 
+    @pytest.mark.parametrize(("header", "column"), [
+        ("name,name,mobile,email,employee_no,department,hire_date", "name"),
+        ("姓名,mobile,email,employee_no,department,hire_date,name", "name"),
+        ("name,mobile,email,employee_no,department,hire_date,入职日期", "hire_date"),
+    ])
+    def test_a_duplicated_column_is_refused(self, header: str, column: str) -> None:
+        """Regression: `name,name,mobile,...` was accepted and one of the two values silently dropped."""
+        with pytest.raises(RosterRejected) as info:
+            parse_roster(f"{header}\n张三,李四,13800138000,z@example.com,E001,研发部,2024-03-01\n".encode())
+        [error] = info.value.errors
+        assert (error.line, error.field) == (1, "header") and column in error.message, error.message
+
+    def test_unknown_and_blank_columns_may_repeat(self) -> None:
+        data = ("备注,name,mobile,email,employee_no,department,hire_date,备注,,\n"
+                "x,张三,13800138000,z@example.com,E001,研发部,2024-03-01,y,,\n").encode()
+        assert [r.name for r in parse_roster(data)] == ["张三"]
+
+    def test_a_row_with_more_fields_than_the_header_is_refused(self) -> None:
+        """Regression: values past the header's last column were silently dropped."""
+        data = (HEADER + "张三,13800138000,z@example.com,E001,研发部,2024-03-01\n"
+                         "李四,13900139000,l@example.com,E002,研发部,2024-03-01,oops,again\n").encode()
+        with pytest.raises(RosterRejected) as info:
+            parse_roster(data)
+        [error] = info.value.errors
+        assert error.line == 3 and "has 8 fields, the header has 6" in error.message, error.message
+
+    def test_empty_trailing_fields_past_the_header_are_ignored(self) -> None:
+        assert len(parse_roster((HEADER + "张三,13800138000,z@example.com,E001,研发部,2024-03-01,, \n").encode())) == 1
+
+    @pytest.mark.parametrize(("raw", "expected"), [
+        ("2023/3/15", "2023-03-15"), ("2023-3-5", "2023-03-05"), ("2023年3月15日", "2023-03-15"),
+        ("2023/03/05", "2023-03-05"), ("2023-03-15", "2023-03-15"), ("2023年12月1日", "2023-12-01"),
+    ])
+    def test_year_first_dates_from_chinese_excel_are_read(self, raw: str, expected: str) -> None:
+        """Regression: 2023/3/15, 2023-3-5 and 2023年3月15日 (Chinese Excel's forms) were refused."""
+        rows = parse_roster((HEADER + f"张三,13800138000,z@example.com,E001,研发部,{raw}\n").encode())
+        assert rows[0].hire_date.isoformat() == expected
+
+    @pytest.mark.parametrize("raw", ["03/15/2023", "15/03/2023", "3/15/23", "2023-3/15", "2023年3月", "20230315",
+                                     "2023-W11-3", "2023年2月30日", "2023/3/15/1"])
+    def test_ambiguous_or_malformed_dates_are_refused_with_the_expected_form(self, raw: str) -> None:
+        with pytest.raises(RosterRejected) as info:
+            parse_roster((HEADER + f"张三,13800138000,z@example.com,E001,研发部,{raw}\n").encode())
+        [error] = info.value.errors
+        assert error.field == "hire_date" and "year first" in error.message and "2024-03-01" in error.message
+
     def test_old_mac_line_endings_are_read(self) -> None:
         """Regression: CR-only files were refused with Python's own csv error text."""
         data = (HEADER + "张三,13800138000,z@example.com,E001,研发部,2024-03-01\n").replace("\n", "\r").encode()

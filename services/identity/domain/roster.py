@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -56,29 +57,57 @@ def _decode(data: bytes) -> str:
 
 
 def _header_map(header: list[str]) -> dict[str, int]:
+    """Which column holds each field. Columns the roster does not use are ignored (and may repeat,
+    like the empty ones spreadsheets add), but a field given by two columns is refused: which of
+    the two values is meant cannot be known."""
     found: dict[str, int] = {}
+    errors: list[RowError] = []
     for index, raw in enumerate(header):
         key = raw.strip().lower()
-        for field, names in ALIASES.items():
-            if key in names and field not in found:
-                found[field] = index
+        field = next((f for f, names in ALIASES.items() if key in names), None)
+        if field is None:
+            continue
+        if field in found:
+            errors.append(RowError(1, "header", f"duplicate column: {field} is given by column {found[field] + 1} "
+                                                f"({header[found[field]].strip()}) and column {index + 1} "
+                                                f"({raw.strip()})"))
+        else:
+            found[field] = index
     missing = [f for f in REQUIRED if f not in found]
     if missing:
-        raise RosterRejected([RowError(1, "header", f"missing column(s): {', '.join(missing)}; "
-                                                      f"expected {', '.join(FIELDS)}")])
+        errors.append(RowError(1, "header", f"missing column(s): {', '.join(missing)}; "
+                                            f"expected {', '.join(FIELDS)}"))
+    if errors:
+        raise RosterRejected(errors)
     return found
 
 
 EARLIEST_HIRE = date(1950, 1, 1)
 
 
+# Year first, with the separators spreadsheets use (Chinese Excel writes 2023/3/15 or 2023年3月15日).
+# Day-or-month-first forms (03/15/2023) are refused: which is which cannot be known.
+HIRE_DATE_FORMS = "2024-03-01 (year, month, day; 2024/3/1 and 2024年3月1日 are read too)"
+_YEAR_FIRST = re.compile(r"(\d{4})(?:-(\d{1,2})-(\d{1,2})|/(\d{1,2})/(\d{1,2})|年(\d{1,2})月(\d{1,2})日)")
+
+
+def _year_first_date(raw: str) -> date | None:
+    match = _YEAR_FIRST.fullmatch(raw)
+    if match is None:
+        return None
+    year, *month_day = (int(g) for g in match.groups() if g is not None)
+    try:
+        return date(year, *month_day)
+    except ValueError:
+        return None
+
+
 def _hire_date_problem(raw: str, today: date) -> tuple[date | None, str | None]:
     """The hire date, or what is wrong with it. Someone may be put on the platform before they
     start, but not more than a year ahead."""
-    try:
-        value = date.fromisoformat(raw.replace("/", "-"))
-    except ValueError:
-        return None, "must be a date like 2024-03-01"
+    value = _year_first_date(raw)
+    if value is None:
+        return None, f"must be a date, year first, like {HIRE_DATE_FORMS}"
     if value < EARLIEST_HIRE:
         return None, "is before 1950"
     if value > today + timedelta(days=366):
@@ -95,6 +124,7 @@ def parse_roster(data: bytes, *, region: str = "CN", max_rows: int = 20_000) -> 
     if not rows:
         raise RosterRejected([RowError(0, "file", "the file is empty")])
     columns = _header_map(rows[0])
+    width = len(rows[0])
     body = [(n, r) for n, r in enumerate(rows[1:], start=2) if any(c.strip() for c in r)]
     if not body:
         raise RosterRejected([RowError(0, "file", "the roster has no employees")])
@@ -104,6 +134,9 @@ def parse_roster(data: bytes, *, region: str = "CN", max_rows: int = 20_000) -> 
     parsed: list[RosterRow] = []
     seen: dict[str, dict[str, int]] = {"employee_no": {}, "mobile": {}, "email": {}}
     for line, raw in body:
+        if any(c.strip() for c in raw[width:]):
+            errors.append(RowError(line, "fields", f"has {len(raw)} fields, the header has {width}"))
+            continue
         row = _parse_row(line, raw, columns, region, errors)
         if row is None:
             continue
