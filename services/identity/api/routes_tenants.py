@@ -7,7 +7,7 @@ from fastapi import APIRouter, File, UploadFile
 
 from services.identity.api.deps import Deps
 from services.identity.api.schemas import RosterImportResult, TenantCreate, TenantCreated, TenantRead
-from services.identity.handlers.roster import import_roster
+from services.identity.handlers.roster import MAX_LISTED_ERRORS, import_roster
 from services.identity.handlers.tenants import create_tenant
 from services.identity.persistence.repository import get_tenant
 from shared.auth import require_permission
@@ -40,12 +40,15 @@ async def get_tenant_route(tenant_id: uuid.UUID, session: DbSession) -> TenantRe
 @router.post("/tenants/{tenant_id}/roster", response_model=RosterImportResult, summary="Invite employees from a roster",
              description="Upload a CSV file (UTF-8 or GB18030) with the header "
                          "`name,mobile,email,employee_no,department,hire_date` (Chinese headers 姓名,手机,邮箱,工号,部门,"
-                         "入职日期 work too). Every row is checked: mobiles with libphonenumber (mainland numbers "
-                         "need no +86), emails with email-validator, dates as YYYY-MM-DD. If any row is wrong the "
-                         "whole file is rejected (422) and `errors` lists each problem as `loc: [\"row\", line, "
-                         "field]`; nothing is imported. Importing the same file again invites nobody twice. "
-                         "Each new employee gets an invitation code by email and SMS. Needs `users:invite` in "
-                         "the company.",
+                         "入职日期 work too; other columns are ignored, a column given twice is refused). Every row "
+                         "is checked: no more fields than the header, mobiles with libphonenumber (mainland numbers "
+                         "need no +86), emails with email-validator, hire dates year first — `2024-03-01`, "
+                         "`2024-3-1`, `2024/3/1` or `2024年3月1日` (not `03/01/2024`), from 1950 to a year ahead. "
+                         "If any row is wrong the whole file is rejected (422) and nothing is imported: `errors` "
+                         "lists the problems as `loc: [\"row\", line, field]` (line 1 is the header), at most the "
+                         f"first {MAX_LISTED_ERRORS}, and `error_count` says how many there are in all. Importing "
+                         "the same file again invites nobody twice. Each new employee gets an invitation code by "
+                         "email and SMS. Needs `users:invite` in the company.",
              responses=problem_responses(401, 403, 404, 413, 422),
              dependencies=[require_permission("users:invite")])
 async def post_roster(tenant_id: uuid.UUID, file: Annotated[UploadFile, File(description="The roster CSV")],

@@ -1,6 +1,7 @@
 """Roster import: a company administrator invites its employees from a CSV file.
 
-All or nothing: any invalid row rejects the file with every row's errors. Re-importing the
+All or nothing: any invalid row rejects the file; the answer lists the first errors
+(MAX_LISTED_ERRORS) and counts them all. Re-importing the
 same rows changes nothing; imports of one company are serialised with an advisory lock."""
 from __future__ import annotations
 
@@ -25,10 +26,16 @@ class RosterResult:
     unchanged: int = 0
 
 
+MAX_LISTED_ERRORS = 200
+
+
 def _rejected(errors: list[RowError]) -> Unprocessable:
+    listed = errors[:MAX_LISTED_ERRORS]
+    shown = "" if len(listed) == len(errors) else f"; the first {len(listed)} are listed"
     return Unprocessable(
-        f"The roster was not imported: {len(errors)} error(s). Fix them and upload the whole file again.",
-        errors=[{"loc": ["row", e.line, e.field], "msg": e.message, "type": "roster"} for e in errors])
+        f"The roster was not imported: {len(errors)} error(s){shown}. Fix them and upload the whole file again.",
+        errors=[{"loc": ["row", e.line, e.field], "msg": e.message, "type": "roster"} for e in listed],
+        error_count=len(errors))
 
 
 def _same_person(user: User, row: RosterRow) -> bool:
