@@ -11,7 +11,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from shared.errors import Forbidden, ServiceUnavailable, Unauthorized
 from shared.http import ServiceClient
-from shared.tokens import Claims, InvalidToken
+from shared.tokens import Claims, InvalidToken, KeysUnavailable
 
 bearer = HTTPBearer(auto_error=False, description="Access token from identity's POST /token")
 
@@ -34,6 +34,8 @@ async def get_principal(request: Request,
         claims = await request.app.state.verifier.verify(creds.credentials)
     except InvalidToken as exc:
         raise Unauthorized(str(exc)) from exc
+    except KeysUnavailable as exc:
+        raise ServiceUnavailable("Tokens cannot be verified right now; retry later.") from exc
     try:
         user_id = uuid.UUID(claims.sub)
         tenant_id = uuid.UUID(claims.tid) if claims.tid else None

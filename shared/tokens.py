@@ -22,6 +22,10 @@ class InvalidToken(Exception):
     pass
 
 
+class KeysUnavailable(Exception):
+    """Identity's keys cannot be fetched and none are cached for the token's kid: retry later."""
+
+
 @dataclass(frozen=True)
 class SigningKey:
     kid: str
@@ -80,12 +84,23 @@ class TokenVerifier:
         async with self._lock:
             if kid not in self._keys or time.monotonic() - self._fetched_at >= self.cache_seconds:
                 if time.monotonic() - self._fetched_at >= self.min_refetch_seconds or not self._keys:
-                    jwks = await self._fetch()
-                    self._keys = {k["kid"]: jwt.PyJWK(k) for k in jwks.get("keys", []) if "kid" in k}
-                    self._fetched_at = time.monotonic()
+                    await self._refetch(kid)
         if kid not in self._keys:
             raise InvalidToken("unknown signing key")
         return self._keys[kid]
+
+    async def _refetch(self, kid: str) -> None:
+        """Fetch the JWKS. If identity cannot be reached, the keys already known stay in use (a key
+        does not go bad because identity is down); a kid never seen is then 'retry later', not 'invalid'."""
+        try:
+            jwks = await self._fetch()
+        except Exception as exc:  # noqa: BLE001 - any failure to reach identity
+            self._fetched_at = time.monotonic()  # do not hammer identity while it is down
+            if kid in self._keys:
+                return
+            raise KeysUnavailable(f"identity's signing keys cannot be fetched: {exc!r}") from exc
+        self._keys = {k["kid"]: jwt.PyJWK(k) for k in jwks.get("keys", []) if "kid" in k}
+        self._fetched_at = time.monotonic()
 
     async def verify(self, token: str) -> Claims:
         try:

@@ -5,10 +5,15 @@ import base64
 import json
 import time
 
+import httpx
 import jwt
 import pytest
+from fastapi import FastAPI
 
-from shared.tokens import InvalidToken, SigningKey, TokenVerifier, issue_token
+from shared.auth import CurrentPrincipal
+from shared.errors import install_error_handlers
+
+from shared.tokens import InvalidToken, KeysUnavailable, SigningKey, TokenVerifier, issue_token
 
 ISS, AUD = "https://id.example/api/v1/identity", "esop"
 
@@ -95,3 +100,44 @@ class TestJwksCache:
         jwks.keys.append(rotated)
         assert (await verifier.verify(_token(rotated))).sub == "u1"
         assert jwks.fetches == 2
+
+
+class TestIdentityUnreachable:
+    """Regression: with identity down, a service whose key cache had aged (or a service that had just
+    started) answered every authenticated call with a 500 (the JWKS fetch's ConnectError escaped)."""
+
+    async def test_known_keys_keep_working_after_the_cache_ages(self, key) -> None:
+        jwks = Jwks(key)
+        verifier = TokenVerifier(jwks, issuer=ISS, audience=AUD, cache_seconds=0.0, min_refetch_seconds=0.0)
+        await verifier.verify(_token(key))
+
+        async def down() -> dict:
+            raise ConnectionError("identity is down")
+
+        verifier._fetch = down
+        assert (await verifier.verify(_token(key))).sub == "u1"
+
+    async def test_without_keys_it_says_unavailable_not_invalid(self, key) -> None:
+        async def down() -> dict:
+            raise ConnectionError("identity is down")
+
+        verifier = TokenVerifier(down, issuer=ISS, audience=AUD)
+        with pytest.raises(KeysUnavailable):
+            await verifier.verify(_token(key))
+
+    async def test_a_service_answers_503_problem_when_it_cannot_get_keys(self, key) -> None:
+        async def down() -> dict:
+            raise ConnectionError("identity is down")
+
+        app = FastAPI()
+        install_error_handlers(app)
+        app.state.verifier = TokenVerifier(down, issuer=ISS, audience=AUD)
+
+        @app.get("/me")
+        async def me(principal: CurrentPrincipal) -> dict:
+            return {"sub": str(principal.user_id)}
+
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+            resp = await client.get("/me", headers={"Authorization": f"Bearer {_token(key)}"})
+        assert resp.status_code == 503 and resp.headers["content-type"] == "application/problem+json", resp.text
+        assert resp.headers.get("retry-after")
