@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.logs import request_id_var
@@ -100,6 +101,10 @@ class TooManyRequests(ProblemError):
 class ServiceUnavailable(ProblemError):
     status, title = 503, "Service Unavailable"
 
+    def __init__(self, detail: str | None = None, **kw: Any):
+        kw.setdefault("headers", {"Retry-After": "1"})
+        super().__init__(detail, **kw)
+
 
 def problem_response(request: Request | None, status: int, title: str | None = None, detail: str | None = None,
                      *, type_: str = "about:blank", errors: list[dict[str, Any]] | None = None,
@@ -162,6 +167,15 @@ def install_error_handlers(app: FastAPI) -> None:
         log.warning("database error: %s", exc.orig)
         return problem_response(request, 503, "Service Unavailable", "The database is not available; retry later.",
                                 headers={"Retry-After": "1"})
+
+    async def _unreachable(request: Request, exc: Exception) -> JSONResponse:
+        # A database (or peer) that cannot be reached or does not answer in time: not the request's fault.
+        log.warning("unavailable: %r", exc)
+        return problem_response(request, 503, "Service Unavailable", "A backing service is not available; retry later.",
+                                headers={"Retry-After": "1"})
+
+    for unreachable in (OSError, TimeoutError, PoolTimeout):
+        app.add_exception_handler(unreachable, _unreachable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
