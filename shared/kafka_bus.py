@@ -42,6 +42,25 @@ def from_record(headers: list[tuple[str, bytes]], value: bytes) -> CloudEvent:
     return CloudEvent.model_validate(attrs)
 
 
+def _discard(producer: KafkaProducer) -> None:
+    """Close a producer that failed, dropping what it still buffers. kafka-python's close(timeout=0)
+    flushes first and raises while records are buffered, leaving its network thread running; so
+    force that thread to stop without sending, then close."""
+    try:
+        producer.close(timeout=0)
+        return
+    except KafkaError:
+        pass
+    sender = getattr(producer, "_sender", None)
+    if sender is not None:
+        sender.force_close()
+        sender.join(5)
+    try:
+        producer.close(timeout=0)
+    except KafkaError as exc:
+        log.warning("a failed producer did not close cleanly: %r", exc)
+
+
 class KafkaBus(EventBus):
     def __init__(self, bootstrap_servers: str, *, client_id: str = "esop", max_poll_interval_ms: int = 300_000,
                  topics: list[str] | None = None, publish_timeout: float = 10.0):
@@ -57,11 +76,12 @@ class KafkaBus(EventBus):
         self._stopping = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._created: set[str] = set()
+        self._ready_check: asyncio.Future[bool] | None = None
 
     # -- topics -------------------------------------------------------------
     def _admin(self) -> KafkaAdminClient:
         return KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=f"{self.client_id}-admin",
-                                request_timeout_ms=5000)
+                                request_timeout_ms=5000, bootstrap_timeout_ms=5000)
 
     def _ensure_topics(self) -> None:
         """Create the topics this bus uses that it has not seen exist yet (no reliance on auto-creation)."""
@@ -106,7 +126,7 @@ class KafkaBus(EventBus):
             # Drop what the producer still buffers: the relay publishes these rows again later.
             with self._producer_lock:
                 self._producer = None
-            producer.close(timeout=0)
+            _discard(producer)
             raise
 
     async def publish(self, events: list[CloudEvent]) -> None:
@@ -130,6 +150,8 @@ class KafkaBus(EventBus):
 
     async def stop(self) -> None:
         self._stopping.set()
+        if self._ready_check is not None:
+            await asyncio.wait([self._ready_check], timeout=10)
         for t in self._threads:
             await asyncio.to_thread(t.join, 10)
         self._threads.clear()
@@ -137,14 +159,22 @@ class KafkaBus(EventBus):
             await asyncio.to_thread(self._producer.close, 5)
             self._producer = None
 
-    async def ready(self) -> bool:
+    async def ready(self, timeout: float = 2.0) -> bool:
+        """Whether the brokers answer, within `timeout`. A stalled broker is 'not ready', never a
+        health check that hangs; concurrent checks share the one connection attempt in flight."""
         def check() -> bool:
             try:
                 self._admin().close()
                 return True
             except KafkaError:
                 return False
-        return await asyncio.to_thread(check)
+
+        if self._ready_check is None or self._ready_check.done():
+            self._ready_check = asyncio.ensure_future(asyncio.to_thread(check))
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._ready_check), timeout)
+        except TimeoutError:
+            return False
 
     def _new_consumer(self, group: str, topics: list[str]) -> KafkaConsumer:
         self._ensure_topics()

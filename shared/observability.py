@@ -1,6 +1,7 @@
 """Request ids, JSON access logs, Prometheus metrics and health endpoints for every service."""
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -15,6 +16,7 @@ from shared.db import ping
 from shared.logs import request_id_var, service_var
 
 access_log = logging.getLogger("esop.access")
+READY_TIMEOUT = 2.0  # seconds a readiness check may take: a stalled dependency is "not ready", not a hang
 
 
 class RequestContextMiddleware:
@@ -83,13 +85,18 @@ def health_router(service: str) -> APIRouter:
     @router.get("/readyz", response_model=Health, summary="Readiness: database and event bus reachable",
                 responses={503: {"model": Health, "description": "A dependency is not reachable"}})
     async def readyz(request: Request, response: Response) -> Any:
-        checks: dict[str, str] = {}
-        try:
-            await ping(request.app.state.engine)
-            checks["database"] = "ok"
-        except Exception as exc:  # noqa: BLE001
-            checks["database"] = f"error: {type(exc).__name__}"
-        checks["bus"] = "ok" if await request.app.state.bus.ready() else "error: unreachable"
+        async def database() -> str:
+            try:
+                await asyncio.wait_for(ping(request.app.state.engine), READY_TIMEOUT)
+                return "ok"
+            except Exception as exc:  # noqa: BLE001
+                return f"error: {type(exc).__name__}"
+
+        async def bus() -> str:
+            return "ok" if await request.app.state.bus.ready() else "error: unreachable"
+
+        db_check, bus_check = await asyncio.gather(database(), bus())
+        checks = {"database": db_check, "bus": bus_check}
         ok = all(v == "ok" for v in checks.values())
         response.status_code = 200 if ok else 503
         return Health(status="ok" if ok else "unavailable", service=service, checks=checks)

@@ -8,6 +8,7 @@ dead-letter tables plus two effect tables. The effect of an event is one row in 
 from __future__ import annotations
 
 import asyncio
+import threading
 import inspect
 import json
 import time
@@ -677,3 +678,35 @@ class TestBrokerOutage:
                                                                   messaging.outbox.c.attempts > 0,
                                                                   messaging.outbox.c.last_error.is_not(None)))
         return bool(rows)
+
+
+class TestBrokerReadiness:
+    """Regression: with the broker stalled, every service's /readyz hung for as long as the stall
+    lasted, so the gateway's /health called every service unreachable instead of saying 'bus: error'."""
+
+    async def test_a_stalled_broker_is_not_ready_and_the_check_does_not_hang(self, kafka_proxy: TcpProxy) -> None:
+        bus = KafkaBus(kafka_proxy.address)
+        assert await asyncio.wait_for(bus.ready(), 30)
+        kafka_proxy.cut("blackhole")
+        try:
+            answers = await asyncio.wait_for(asyncio.gather(*(bus.ready() for _ in range(5))), 10)
+        finally:
+            kafka_proxy.restore()
+            await bus.stop()
+        assert answers == [False] * 5
+
+    async def test_a_failed_publish_leaves_no_producer_thread_behind(self, kafka_proxy: TcpProxy) -> None:
+        """Regression: after a publish failed, close(timeout=0) raised (records still buffered), so
+        each failure left a live producer thread and its sockets behind, and a traceback at exit."""
+        bus = KafkaBus(kafka_proxy.address, client_id="esop-leak-check", publish_timeout=2.0)
+        event = make_event("leak", "user-1", 1)
+        await bus.publish([event])
+        kafka_proxy.cut("blackhole")
+        try:
+            with pytest.raises(Exception):  # noqa: B017 - whatever kafka-python raises: the relay retries
+                await bus.publish([make_event("leak", "user-1", n) for n in range(2, 5)])
+        finally:
+            kafka_proxy.restore()
+        await bus.stop()
+        await asyncio.sleep(1)
+        assert [t.name for t in threading.enumerate() if t.name.startswith("esop-leak-check")] == []
