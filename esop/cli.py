@@ -13,10 +13,14 @@ from esop.registry import ALL_SERVICES, BACKEND_SERVICES
 DEFAULT_DATA_DIR = Path(os.environ.get("ESOP_DATA_DIR", ".esop"))
 
 
-def _database_url(data_dir: Path) -> str:
-    """DATABASE_URL if set, else an embedded PostgreSQL (pgserver) kept in `data_dir`."""
+def _database_url(data_dir: Path, *, create: bool = True) -> str:
+    """DATABASE_URL if set, else an embedded PostgreSQL (pgserver) kept in `data_dir` (made there if
+    `create`; otherwise a missing one is an error, not a new empty platform)."""
     if url := os.environ.get("DATABASE_URL"):
         return url
+    if not create and not (data_dir / "pg").is_dir():
+        sys.exit(f"error: no platform data in {data_dir.resolve()}: run this where you started the platform "
+                 "(esop run), or give --data-dir DIR (or ESOP_DATA_DIR), or set DATABASE_URL.")
     import warnings
 
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
@@ -68,17 +72,18 @@ def cmd_run(args: argparse.Namespace) -> None:
     if not args.service:  # the embedded platform is its own public origin
         host = "localhost" if args.host in ("127.0.0.1", "0.0.0.0", "::") else args.host
         os.environ.setdefault("PUBLIC_URL", f"http://{host}:{args.port}")
-    url = _database_url(args.data_dir)
     sink = Path(os.environ.get("MESSAGE_SINK", args.data_dir / "messages.jsonl"))
     if args.service:
-        if args.service != "gateway":
+        if args.service != "gateway":  # the gateway keeps no data: no database for it
+            url = _database_url(args.data_dir)
             migrate(url, [args.service])
-        os.environ.setdefault("DATABASE_URL", url)
+            os.environ.setdefault("DATABASE_URL", url)
         os.environ.setdefault("MESSAGE_SINK", str(sink))
         from esop.registry import app_factory
 
         app = app_factory(args.service)()
     else:
+        url = _database_url(args.data_dir)
         migrate(url, BACKEND_SERVICES)
         from esop.embedded import build_platform
 
@@ -108,7 +113,7 @@ def cmd_admin_create(args: argparse.Namespace) -> None:
                 sys.exit("The passwords differ.")
     except EOFError:
         sys.exit("error: no terminal to ask on: give --email, --name and the password (ESOP_ADMIN_PASSWORD).")
-    url = _database_url(args.data_dir)
+    url = _database_url(args.data_dir, create=False)
     migrate(url, ["identity"])
 
     async def create() -> None:

@@ -1,3 +1,4 @@
+from pydantic import model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import BaseServiceSettings
@@ -19,3 +20,7 @@ class GatewaySettings(BaseServiceSettings):
 
     def upstream(self, service: str) -> str:
         return str(getattr(self, f"{service}_url"))
+
+    @model_validator(mode="after")
+    def _no_dev_defaults_in_production(self) -> "GatewaySettings":
+        return self  # the gateway keeps no data: it needs no DATABASE_URL anywhere

@@ -58,6 +58,11 @@ def login(port: int) -> httpx.Response:
 class TestEmbeddedPlatform:
     def test_runs_on_an_embedded_database_and_keeps_data_across_restarts(self, tmp_path: Path) -> None:
         data_dir, port, log = tmp_path / "data", free_port(), tmp_path / "esop.log"
+        nowhere = esop(data_dir, "admin", "create", "--email", "owner@example.com", "--name", "Owner",
+                       "--password", PASSWORD)
+        assert nowhere.returncode != 0 and "no platform data in" in nowhere.stderr, nowhere.stderr
+        assert not data_dir.exists(), "regression: admin create made a new, empty platform where there was none"
+        assert esop(data_dir, "migrate").returncode == 0
         created = esop(data_dir, "admin", "create", "--email", "owner@example.com", "--name", "Owner",
                        "--password", PASSWORD)
         assert created.returncode == 0, created.stderr
@@ -84,6 +89,7 @@ class TestEmbeddedPlatform:
             stop(proc)
 
     def test_weak_admin_password_is_refused_with_a_clear_message(self, tmp_path: Path) -> None:
+        assert esop(tmp_path / "data", "migrate").returncode == 0
         result = esop(tmp_path / "data", "admin", "create", "--email", "x@example.com", "--name", "X",
                       "--password", "short")
         assert result.returncode != 0 and "too weak" in result.stderr
@@ -107,3 +113,25 @@ class TestEmbeddedPlatform:
                       "--roster", str(roster))
         assert result.returncode != 0 and "Traceback" not in result.stderr, result.stderr
         assert "no column name, mobile, email, employee_no, hire_date" in result.stderr
+
+    def test_the_gateway_alone_starts_no_database(self, tmp_path: Path) -> None:
+        """Regression: `esop run --service gateway` without DATABASE_URL started an embedded PostgreSQL it never used."""
+        data_dir, port = tmp_path / "data", free_port()
+        env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "KAFKA_BOOTSTRAP_SERVERS"}}
+        proc = subprocess.Popen([sys.executable, "-m", "esop.cli", "--data-dir", str(data_dir), "run", "--service",
+                                 "gateway", "--port", str(port)], env={**env, "ENVIRONMENT": "production"},
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert proc.poll() is None, "the gateway exited"
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                assert time.monotonic() < deadline, "the gateway did not start"
+                time.sleep(0.3)
+            assert not data_dir.exists() and not _postgres_running(data_dir)
+        finally:
+            stop(proc)
