@@ -49,7 +49,7 @@ class Consumer:
                         raise  # the database is unreachable, not the event at fault: redeliver later
                     await self._dead_letter(event, exc, attempt)
                     return
-                log.warning("consumer %s failed on %s (attempt %d): %s", self.name, event.id, attempt, exc)
+                log.warning("consumer %s failed on %s (attempt %d): %r", self.name, event.id, attempt, exc)
                 await asyncio.sleep(self.base_delay * 2 ** (attempt - 1))
 
     async def handle_batch(self, events: list[CloudEvent]) -> None:
@@ -72,7 +72,7 @@ class Consumer:
                     if event.id in claimed:
                         await self.handlers[event.type](session, event)
         except Exception as exc:  # noqa: BLE001 - isolate the failing event
-            log.info("consumer %s: batch of %d failed (%s); handling one by one", self.name, len(mine), exc)
+            log.info("consumer %s: batch of %d failed (%r); handling one by one", self.name, len(mine), exc)
             for event in mine:
                 await self(event)
 

@@ -199,7 +199,7 @@ class KafkaBus(EventBus):
                 for tp, records in batches.items():
                     self._handle_partition(consumer, tp, records, handler)
             except Exception as exc:  # noqa: BLE001 - reconnect and go on; nothing was committed
-                log.warning("consumer %s error: %s", group, exc)
+                log.warning("consumer %s error: %r", group, exc)
                 if consumer is not None:
                     try:
                         consumer.close(autocommit=False)
@@ -225,7 +225,7 @@ class KafkaBus(EventBus):
         try:
             asyncio.run_coroutine_threadsafe(deliver_batch(handler, events), self._loop).result()
         except Exception as exc:  # noqa: BLE001 - redeliver from here later
-            log.warning("handler failed at %s@%s, will retry: %s", tp, records[0].offset, exc)
+            log.warning("handler failed at %s@%s, will retry: %r", tp, records[0].offset, exc)
             consumer.seek(tp, records[0].offset)
             time.sleep(1)
             return

@@ -106,7 +106,7 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the relay must survive DB outages
-                log.warning("outbox relay error: %s", exc)
+                log.warning("outbox relay error: %r", exc)
                 await self._unlisten()
             try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
@@ -141,7 +141,7 @@ class OutboxRelay:
                 await session.execute(update(self.outbox).where(self.outbox.c.seq.in_([r.seq for r in rows])).values(
                     attempts=self.outbox.c.attempts + 1, last_error=str(exc)[:2000],
                     next_attempt_at=datetime.now(UTC) + timedelta(seconds=delay)))
-                log.warning("publish failed, %d events wait %.1fs: %s", len(rows), delay, exc)
+                log.warning("publish failed, %d events wait %.1fs: %r", len(rows), delay, exc)
                 return 0
             await session.execute(update(self.outbox).where(self.outbox.c.seq.in_([r.seq for r in rows]))
                                   .values(published_at=datetime.now(UTC), last_error=None))

@@ -113,7 +113,7 @@ def create_service_app(spec: ServiceSpec, settings: BaseServiceSettings, runtime
             await engine.dispose()
 
     app = FastAPI(title=spec.title, description=spec.description, version="1.0.0", lifespan=lifespan,
-                  openapi_tags=spec.tags or None, docs_url=None, redoc_url=None)
+                  openapi_tags=spec.tags or None, docs_url=None, redoc_url=None, redirect_slashes=False)
     install_docs(app, spec.title)
     app.state.spec = spec
     app.state.settings = settings

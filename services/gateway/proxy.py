@@ -7,6 +7,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import aiohttp
+from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 from yarl import URL
 
@@ -57,9 +58,13 @@ class Forwarder:
                 out = [(k, v) for k, v in resp.raw_headers
                        if k.lower() not in HOP_BY_HOP and k.lower() != b"x-request-id"]
                 status = resp.status
-        except (aiohttp.ClientError, TimeoutError):
-            response = problem_response(None, 502, "Bad Gateway", "The service behind this path is not reachable.")
-            await response(scope, receive, send)
+        except TimeoutError:
+            await problem_response(Request(scope), 504, "Gateway Timeout",
+                                   "The service behind this path did not answer in time.")(scope, receive, send)
+            return
+        except aiohttp.ClientError:
+            await problem_response(Request(scope), 502, "Bad Gateway",
+                                   "The service behind this path is not reachable.")(scope, receive, send)
             return
         out.append((b"content-length", str(len(payload)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": out})

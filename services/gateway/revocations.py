@@ -58,5 +58,6 @@ class RevokedSessions:
                     self.revoke(s["session_id"], datetime.fromisoformat(s["revoked_at"]).timestamp())
                 return
             except (httpx.HTTPError, KeyError, ValueError) as exc:
-                log.warning("cannot load ended sessions from identity yet: %s", exc)
+                log.warning("cannot load ended sessions from identity yet (next try in %.0fs): %r", retry_seconds, exc)
                 await asyncio.sleep(retry_seconds)
+                retry_seconds = min(retry_seconds * 2, 30.0)

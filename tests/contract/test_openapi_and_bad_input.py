@@ -152,3 +152,13 @@ class TestCompanyAdminContact:
         with psycopg2.connect(platform.database_url) as conn, conn.cursor() as cur:
             cur.execute("select count(*) from identity.tenants where name = %s", (name,))
             assert cur.fetchone() == (0,)
+
+
+class TestTrailingSlash:
+    """Regression: `/api/v1/profile/me/` was a 307 to a URL without the gateway's prefix, with an empty body."""
+
+    async def test_a_path_with_a_trailing_slash_is_a_404_problem(self, platform) -> None:
+        company = await company_with_employees(platform, 1)
+        for path in ("/api/v1/profile/me/", "/api/v1/identity/me/", "/api/v1/lifecycle/me/stage/"):
+            resp = await platform.client.get(path, headers=auth(company.employees[0].token))
+            assert resp.status_code == 404 and resp.headers["content-type"] == PROBLEM, (path, resp.status_code)
