@@ -5,7 +5,8 @@ import asyncio
 
 import psycopg2
 
-from tests.flows import ID, Person, auth, eventually, create_company, import_roster, make_platform_admin, roster_csv
+from tests.flows import (ID, Person, auth, create_company, eventually, import_roster, login, make_platform_admin,
+                         roster_csv)
 from shared.notify import read_messages
 
 
@@ -13,6 +14,11 @@ def count(database_url: str, query: str, *args) -> int:
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute(query, args)
         return cur.fetchone()[0]
+
+
+async def new_tenant(platform, root, name: str):
+    return await platform.client.post(f"{ID}/tenants", headers=auth(root.token), json={
+        "name": name, "admin": {"name": "x", "email": "x@example.com", "mobile": "13800138000"}})
 
 
 async def upload(platform, company, data: bytes, token: str | None = None):
@@ -125,6 +131,32 @@ class TestRosterPermissions:
         resp = await platform.client.post(f"{ID}/tenants", headers=auth(root.token), json={
             "name": company.name, "admin": {"name": "x", "email": "x@example.com", "mobile": "13800138000"}})
         assert resp.status_code == 409
+
+    async def test_company_names_are_unique_ignoring_case_and_repeated_spaces(self, platform) -> None:
+        """Regression: "Dup c1fcb", "DUP C1FCB" and "Dup  c1fcb" were created as three companies."""
+        root = await make_platform_admin(platform.database_url)
+        await login(platform.client, root)
+        created = await new_tenant(platform, root, "  Dup \u3000 c1fcb ")
+        assert created.status_code == 201 and created.json()["name"] == "Dup c1fcb"
+        for name in ("Dup c1fcb", "DUP C1FCB", "Dup  c1fcb", "dup\u3000c1fcb"):
+            resp = await new_tenant(platform, root, name)
+            assert resp.status_code == 409 and resp.headers["content-type"] == "application/problem+json", resp.text
+            assert resp.json()["tenant_id"] == created.json()["id"]
+        assert count(platform.database_url, "select count(*) from identity.tenants where lower(name) = 'dup c1fcb'") == 1
+
+    async def test_concurrent_creates_differing_only_in_case_make_one_company(self, platform) -> None:
+        """Regression: the name check and the insert raced; case variants were all created."""
+        root = await make_platform_admin(platform.database_url)
+        await login(platform.client, root)
+        names = ["Race Co", "RACE CO", "race co", "Race  Co", "rACE cO", "Race Co"]
+        responses = await asyncio.gather(*(new_tenant(platform, root, n) for n in names))
+        statuses = sorted(r.status_code for r in responses)
+        assert statuses == [201] + [409] * (len(names) - 1), [r.text for r in responses]
+        for resp in responses:
+            assert resp.headers["content-type"] == "application/problem+json" or resp.status_code == 201
+        assert count(platform.database_url, "select count(*) from identity.tenants where lower(name) = 'race co'") == 1
+        assert count(platform.database_url, "select count(*) from identity.outbox where type = %s "
+                                            "and envelope->'data'->>'name' ilike 'race co'", "esop.identity.tenant.created") == 1
 
     async def test_upload_that_is_not_a_file(self, platform) -> None:
         company = await create_company(platform, await make_platform_admin(platform.database_url))

@@ -4,10 +4,12 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.deps import IdentityDeps
+from services.identity.domain.companies import company_name
 from services.identity.domain.contact import InvalidContact, normalize_email, normalize_mobile
 from services.identity.domain.credentials import hash_password, new_invitation_code, password_problems
 from services.identity.events import PlatformAdminCreated, TenantCreated, UserInvited
@@ -60,15 +62,32 @@ def _admin_contact(email: str, mobile: str, region: str) -> tuple[str, str]:
     return values["email"], values["mobile"]
 
 
+async def _tenant_named(session: AsyncSession, name: str) -> Tenant | None:
+    return (await session.execute(select(Tenant).where(func.lower(Tenant.name) == func.lower(name)))).scalar()
+
+
+def _name_taken(existing: Tenant) -> Conflict:
+    return Conflict(f"A company named '{existing.name}' already exists (names are compared ignoring case "
+                    "and repeated spaces).", tenant_id=str(existing.id))
+
+
 async def create_tenant(session: AsyncSession, deps: IdentityDeps, *, name: str, admin_name: str, admin_email: str,
                         admin_mobile: str) -> tuple[Tenant, User]:
     email, mobile = _admin_contact(admin_email, admin_mobile, deps.settings.phone_region)
-    existing = (await session.execute(select(Tenant).where(Tenant.name == name))).scalar()
-    if existing:
-        raise Conflict(f"A company named '{name}' already exists.", tenant_id=str(existing.id))
+    name = company_name(name)
+    if existing := await _tenant_named(session, name):
+        raise _name_taken(existing)
     tenant = Tenant(id=uuid.uuid4(), name=name)
-    session.add(tenant)
-    await session.flush()
+    try:
+        async with session.begin_nested():
+            session.add(tenant)
+            await session.flush()
+    except IntegrityError:
+        # A concurrent request took the name (its transaction has committed by now): the unique
+        # index on lower(name) decides, not the check above.
+        if existing := await _tenant_named(session, name):
+            raise _name_taken(existing) from None
+        raise
     admin = User(tenant_id=tenant.id, name=admin_name, email=email, mobile=mobile, status="invited")
     session.add(admin)
     await session.flush()

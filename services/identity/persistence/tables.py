@@ -22,6 +22,11 @@ class Tenant(Base):
 
     __tablename__ = "tenants"
 
+    __table_args__ = (
+        # One company per name, whatever its case (the handler also collapses repeated spaces).
+        Index("uq_tenants_lower_name", func.lower(text("name")), unique=True),
+    )
+
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = _now_col()
