@@ -58,8 +58,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             elapsed = time.perf_counter() - start
-            route = scope.get("route")
-            path = getattr(route, "path", None) or "unmatched"
+            path = _route_label(scope)
             self.requests.labels(scope["method"], path, str(status)).inc()
             self.latency.labels(scope["method"], path).observe(elapsed)
             access_log.info("%s %s %s", scope["method"], scope["path"], status, extra={"fields": {
@@ -67,6 +66,17 @@ class RequestContextMiddleware:
                 "duration_ms": round(elapsed * 1000, 2)}})
             request_id_var.reset(token_r)
             service_var.reset(token_s)
+
+
+def _route_label(scope: Scope) -> str:
+    """The route template, with the prefix of the app it is mounted under (so that identity's /me and
+    profile's /me are two series at the gateway); what only a mount matched (the forwarding gateway)
+    is `prefix/*`."""
+    root = scope.get("root_path", "")
+    path = getattr(scope.get("route"), "path", None)
+    if path is None:
+        return f"{root}/*" if root else "unmatched"
+    return root + path
 
 
 class Health(BaseModel):

@@ -36,6 +36,14 @@ class TestEdge:
             assert (await platform.client.get(f"/api/v1/{service}/metrics")).status_code == 404
         assert (await platform.client.get("/metrics")).status_code == 200
 
+    async def test_gateway_metrics_tell_services_apart(self, platform) -> None:
+        """Regression: identity's GET /me and profile's GET /me were one series at the gateway."""
+        for service in ("identity", "profile"):
+            await platform.client.get(f"/api/v1/{service}/me")
+        text = (await platform.client.get("/metrics")).text
+        for service in ("identity", "profile"):
+            assert f'route="/api/v1/{service}/me"' in text, text[:2000]
+
     async def test_health_lists_every_service(self, platform) -> None:
         body = (await platform.client.get("/health")).json()
         assert body["status"] == "ok"
