@@ -16,6 +16,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from shared.logs import request_id_var
 
 PROBLEM = "application/problem+json"
+# RFC 9110's names where Python's HTTPStatus still has the old ones.
+RFC9110_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+JSON_INVALID = "The body is not valid JSON."
 log = logging.getLogger("esop.errors")
 
 
@@ -111,7 +114,7 @@ def problem_response(request: Request | None, status: int, title: str | None = N
                      headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> JSONResponse:
     body: dict[str, Any] = {
         "type": type_,
-        "title": title or HTTPStatus(status).phrase,
+        "title": title or RFC9110_TITLES.get(status) or HTTPStatus(status).phrase,
         "status": status,
     }
     if detail:
@@ -143,13 +146,15 @@ def install_error_handlers(app: FastAPI) -> None:
         errors = [{"loc": _clean_loc(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "value_error")}
                   for e in exc.errors()]
         if any(e["type"] == "json_invalid" for e in errors):
-            return problem_response(request, 400, "Bad Request", "The body is not valid JSON.", errors=errors)
+            return problem_response(request, 400, "Bad Request", JSON_INVALID, errors=errors)
         return problem_response(request, 422, "Unprocessable Content", "The request is not valid.", errors=errors)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(request, exc.status_code, None, exc.detail if isinstance(exc.detail, str) else None,
-                                headers=getattr(exc, "headers", None))
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        if exc.status_code == 400 and detail == "There was an error parsing the body":  # FastAPI's, e.g. bad UTF-8
+            detail = JSON_INVALID
+        return problem_response(request, exc.status_code, None, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(IntegrityError)
     async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:

@@ -162,3 +162,15 @@ class TestTrailingSlash:
         for path in ("/api/v1/profile/me/", "/api/v1/identity/me/", "/api/v1/lifecycle/me/stage/"):
             resp = await platform.client.get(path, headers=auth(company.employees[0].token))
             assert resp.status_code == 404 and resp.headers["content-type"] == PROBLEM, (path, resp.status_code)
+
+
+class TestUnreadableBodies:
+    """Regression: a body that is not UTF-8 said 'There was an error parsing the body' without saying
+    what, where a truncated one said 'The body is not valid JSON.'"""
+
+    @pytest.mark.parametrize("body", [b"\xff\xfe{}", b'{"login": "\xc3(", "password": "x"}', b"{"])
+    async def test_every_unreadable_json_body_gets_the_same_answer(self, platform, body: bytes) -> None:
+        resp = await platform.client.post("/api/v1/identity/token", content=body,
+                                          headers={"content-type": "application/json"})
+        assert resp.status_code == 400 and resp.headers["content-type"] == PROBLEM
+        assert resp.json()["detail"] == "The body is not valid JSON."

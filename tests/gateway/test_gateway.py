@@ -136,6 +136,7 @@ class TestBodyLimits:
         resp = await platform.client.post(f"{ID}/token", content=huge, headers={"content-type": "application/json"})
         assert resp.status_code == 413 and resp.headers["content-type"] == "application/problem+json"
         assert resp.json()["status"] == 413 and "1048576 bytes" in resp.json()["detail"]
+        assert resp.json()["title"] == "Content Too Large"  # regression: also 'Request Entity Too Large' (RFC 7231's)
 
     async def test_a_chunked_body_is_cut_off_at_the_limit(self, platform) -> None:
         sent = 0
