@@ -280,7 +280,8 @@ def print_summary(s: dict[str, Any]) -> None:
           f"({s['employees'] / max(s['seconds'], 0.001):.1f} employees/s)")
     print("users per lifecycle stage:", ", ".join(f"{k} {v}" for k, v in s["stages"].items() if v))
     logins = s["logins"]
-    print("login records:", ", ".join(f"{k} {v}" for k, v in logins.items() if not isinstance(v, (list, dict))))
+    print(f"login records (last {logins.get('days', 30)} days):",
+          ", ".join(f"{k} {logins[k]}" for k in ("successes", "failures", "distinct_users") if k in logins))
     print("feedback items (as the feedback service lists them):", s["feedback_items"])
     print("event lag, outbox to consumer (ms):")
     for name, c in sorted(s["lag"].items()):
