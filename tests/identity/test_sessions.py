@@ -107,6 +107,22 @@ class TestLogin:
         resp = await platform.client.post(f"{ID}/token", json={"login": "nobody@example.com", "password": "x"})
         assert resp.status_code == 401
 
+    async def test_lockout_does_not_tell_who_has_an_account(self, platform) -> None:
+        """Regression: five wrong passwords locked a real account (429) while an unknown login stayed
+        401 forever, so anyone could find out which mobiles and emails are on the platform."""
+        company = await company_with_employees(platform, 1)
+        known = company.employees[0].login_name
+        answers = {}
+        for name in (known, "13912345678", "nobody.here@example.com"):
+            for _ in range(5):
+                await platform.client.post(f"{ID}/token", json={"login": name, "password": "wrong-password"})
+            resp = await platform.client.post(f"{ID}/token", json={"login": name, "password": "wrong-password"})
+            answers[name] = (resp.status_code, resp.json()["detail"], resp.headers.get("Retry-After") is not None)
+        assert len(set(answers.values())) == 1 and answers[known][0] == 429, answers
+        # The same name written another way is the same name.
+        resp = await platform.client.post(f"{ID}/token", json={"login": "139 1234 5678", "password": "x"})
+        assert resp.status_code == 429
+
 
 class TestRefresh:
     async def test_refresh_rotates_and_reuse_ends_the_session(self, platform) -> None:

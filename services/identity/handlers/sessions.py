@@ -5,6 +5,7 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -14,12 +15,13 @@ from services.identity.domain.credentials import digest, new_opaque_token, verif
 from services.identity.events import LoginFailed, SessionRevoked, UserLoggedIn, UserLoggedOut
 from services.identity.persistence.repository import (
     find_users_by_login,
+    get_login_throttle,
     get_refresh_token,
     get_user,
     revoke_session,
     roles_of,
 )
-from services.identity.persistence.tables import RefreshToken, Session, User
+from services.identity.persistence.tables import LoginThrottle, RefreshToken, Session, User
 from shared.errors import BadRequest, TooManyRequests, Unauthorized
 from shared.tokens import issue_token
 
@@ -70,11 +72,37 @@ async def _fail(session: AsyncSession, deps: IdentityDeps, user: User | None, re
                        subject=user.id if user else None, tenant_id=user.tenant_id if user else None)
 
 
-def _locked(user: User, now: datetime) -> bool:
+def _locked(user: User | LoginThrottle, now: datetime) -> bool:
     return user.locked_until is not None and user.locked_until > now
 
 
-def _count_failure(deps: IdentityDeps, user: User, now: datetime) -> None:
+def _locked_out(locked_until: datetime, now: datetime) -> TooManyRequests:
+    wait = math.ceil((locked_until - now).total_seconds())
+    minutes = math.ceil(wait / 60)
+    return TooManyRequests(f"Too many failed logins; try again in {minutes} minute{'s' if minutes > 1 else ''}.",
+                           headers={"Retry-After": str(wait)}, keep_changes=True)
+
+
+def _login_key(login: str, email: str | None, mobile: str | None) -> str:
+    """The digest of a login name as the platform reads it (a mobile however written is one name)."""
+    return digest(f"email:{email}" if email else f"mobile:{mobile}" if mobile else f"raw:{login.strip().casefold()}")
+
+
+async def _refuse_unknown(session: AsyncSession, deps: IdentityDeps, key: str, password: str, client: ClientInfo,
+                          now: datetime) -> NoReturn:
+    """A login name that opens no account gets the answers a real account would: the same work, the
+    same 401s, and after as many failures the same lockout."""
+    throttle = await get_login_throttle(session, key)
+    await deps.hashing(verify_password, password, None)
+    if _locked(throttle, now):
+        await _fail(session, deps, None, "locked", client, now)
+        raise _locked_out(throttle.locked_until, now)  # type: ignore[arg-type]
+    _count_failure(deps, throttle, now)
+    await _fail(session, deps, None, "bad_credentials", client, now)
+    raise Unauthorized("The login or password is wrong.", keep_changes=True)
+
+
+def _count_failure(deps: IdentityDeps, user: User | LoginThrottle, now: datetime) -> None:
     """Five failures in a row lock the account: 1 minute, then 2, 4, ... up to the configured maximum."""
     user.failed_logins += 1
     if user.failed_logins >= deps.settings.login_max_failures:
@@ -92,17 +120,14 @@ async def login(session: AsyncSession, deps: IdentityDeps, *, login: str, passwo
     email, mobile = _parse_login(login, deps.settings.phone_region)
     candidates = list(await find_users_by_login(session, email=email, mobile=mobile, tenant_id=tenant_id,
                                                 platform=platform))
+    if not candidates:
+        await _refuse_unknown(session, deps, _login_key(login, email, mobile), password, client, now)
     open_ = [u for u in candidates if not _locked(u, now)]
-    if candidates and not open_:
+    if not open_:
         user = candidates[0]
         await deps.hashing(verify_password, password, None)
         await _fail(session, deps, user, "locked", client, now)
-        wait = math.ceil((user.locked_until - now).total_seconds())  # type: ignore[operator]
-        minutes = math.ceil(wait / 60)
-        raise TooManyRequests(f"Too many failed logins; try again in {minutes} minute{'s' if minutes > 1 else ''}.",
-                              headers={"Retry-After": str(wait)}, keep_changes=True)
-    if not open_:
-        await deps.hashing(verify_password, password, None)
+        raise _locked_out(user.locked_until, now)  # type: ignore[arg-type]
     matches = [u for u in open_ if await deps.hashing(verify_password, password, u.password_hash)]
     if len(matches) > 1:
         await _fail(session, deps, None, "ambiguous", client, now)

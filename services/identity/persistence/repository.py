@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.identity.persistence.tables import (
     Invitation,
+    LoginThrottle,
     RefreshToken,
     Session,
     SigningKeyRow,
@@ -44,6 +45,16 @@ async def find_users_by_login(session: AsyncSession, *, email: str | None, mobil
     elif platform:
         query = query.where(User.tenant_id.is_(None))
     return (await session.execute(query.order_by(User.id).limit(10).with_for_update())).scalars().all()
+
+
+async def get_login_throttle(session: AsyncSession, key: str) -> LoginThrottle:
+    """The failure count of a login name that opens no account, made if new and locked until the
+    transaction ends (concurrent guesses take turns, as they do on an account)."""
+    await session.execute(insert(LoginThrottle).values(key=key, failed_logins=0, lockouts=0)
+                          .on_conflict_do_nothing())
+    row = await session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
+    assert row is not None
+    return row
 
 
 async def users_of_tenant_by_employee_no(session: AsyncSession, tenant_id: uuid.UUID) -> dict[str, User]:

@@ -65,6 +65,21 @@ class User(Base):
     )
 
 
+class LoginThrottle(Base):
+    """Failed logins counted per login name that opens no account, so that an unknown name locks
+    exactly like a known one (lockout must not tell who is on the platform). The name is kept only
+    as a digest."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
+                                                 onupdate=func.now())
+
+
 class Invitation(Base):
     __tablename__ = "invitations"
 
