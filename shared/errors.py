@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -29,7 +29,9 @@ class FieldError(BaseModel):
 
 
 class Problem(BaseModel):
-    """An RFC 9457 problem details object."""
+    """An RFC 9457 problem details object. Extension members besides the ones listed may appear."""
+
+    model_config = ConfigDict(extra="allow")
 
     type: str = "about:blank"
     title: str
@@ -38,6 +40,10 @@ class Problem(BaseModel):
     instance: str | None = None
     request_id: str | None = None
     errors: list[FieldError] | None = None
+    error_count: int | None = Field(default=None, description="How many field errors there are in all, where "
+                                                              "`errors` lists only the first ones (roster files)")
+    permission: str | None = Field(default=None, description="The permission the caller lacks (403)")
+    tenant_id: str | None = Field(default=None, description="The company a conflict is about (409)")
 
 
 class ProblemError(Exception):

@@ -14,13 +14,14 @@ from shared.auth import PermissionChecker, RemotePermissionChecker
 from shared.bus import EventBus, InProcessBus
 from shared.db import make_engine, make_sessionmaker
 from shared.docs import install_docs
-from shared.errors import PROBLEM, Problem, install_error_handlers
+from shared.errors import install_error_handlers
 from shared.events import EventData
 from shared.http import ServiceClient
 from shared.inbox import Consumer, EventHandler
 from shared.limits import BodyLimit
 from shared.logs import configure_logging
 from shared.observability import health_router, install_observability
+from shared.openapi import install_openapi_finish
 from shared.ops import ops_router
 from shared.outbox import OutboxRelay, Publisher
 from shared.settings import BaseServiceSettings
@@ -113,7 +114,8 @@ def create_service_app(spec: ServiceSpec, settings: BaseServiceSettings, runtime
             await engine.dispose()
 
     app = FastAPI(title=spec.title, description=spec.description, version="1.0.0", lifespan=lifespan,
-                  openapi_tags=spec.tags or None, docs_url=None, redoc_url=None, redirect_slashes=False)
+                  openapi_tags=spec.tags or None, docs_url=None, redoc_url=None, redirect_slashes=False,
+                  generate_unique_id_function=lambda route: route.name)  # operationIds: the route functions' names
     install_docs(app, spec.title)
     app.state.spec = spec
     app.state.settings = settings
@@ -124,37 +126,5 @@ def create_service_app(spec: ServiceSpec, settings: BaseServiceSettings, runtime
         app.include_router(router)
     app.include_router(health_router(spec.name))
     app.include_router(ops_router(spec.name))
-    _register_problem_schema(app)
+    install_openapi_finish(app)
     return app
-
-
-def _errors_as_problems(schema: dict[str, Any]) -> None:
-    """Errors are problem+json only: also the 422 FastAPI documents on its own for parameters, and without the
-    application/json twin FastAPI adds to a `responses=` entry that names a model."""
-    for item in schema.get("paths", {}).values():
-        for op in item.values():
-            for status, response in op.get("responses", {}).items():
-                content = response.get("content", {})
-                if PROBLEM in content or "HTTPValidationError" in str(content):
-                    response["content"] = {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    for unused in ("HTTPValidationError", "ValidationError"):
-        schema["components"]["schemas"].pop(unused, None)
-
-
-def _register_problem_schema(app: FastAPI) -> None:
-    """Make `#/components/schemas/Problem` exist for the problem+json responses every route documents."""
-    original = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = original()
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-        for name, sub in problem.pop("$defs", {}).items():
-            components.setdefault(name, sub)
-        components.setdefault("Problem", problem)
-        _errors_as_problems(schema)
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

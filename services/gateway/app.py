@@ -30,6 +30,7 @@ from shared.errors import install_error_handlers, problem_response
 from shared.limits import BodyLimit
 from shared.logs import configure_logging
 from shared.observability import install_observability
+from shared.openapi import finish_openapi
 from shared.tokens import TokenVerifier
 
 SERVICES = ["identity", "authz", "profile", "activity", "feedback", "lifecycle"]
@@ -137,10 +138,17 @@ def create_app(settings: GatewaySettings | None = None, mounts: dict[str, ASGIAp
             except httpx.HTTPError:
                 return problem_response(request, 503, detail="A service is not reachable; the API description "
                                                              "cannot be put together. Retry later.")
-            state["openapi"] = merge_openapi(docs, title=app.title, version=app.version, description=DESCRIPTION)
+            merged = merge_openapi(docs, title=app.title, version=app.version, description=DESCRIPTION)
+            own = app.openapi()  # the gateway's own documented paths (/health)
+            merged["paths"].update(own["paths"])
+            for name, schema in own.get("components", {}).get("schemas", {}).items():
+                merged["components"]["schemas"].setdefault(name, schema)
+            state["openapi"] = finish_openapi(merged)
         return JSONResponse(state["openapi"])
 
-    @app.get("/health", response_model=PlatformHealth, summary="Readiness of every service")
+    @app.get("/health", response_model=PlatformHealth, summary="Readiness of every service", tags=["platform"],
+             operation_id="platform_health",
+             responses={503: {"model": PlatformHealth, "description": "A service is not ready (see which)"}})
     async def health(request: Request) -> JSONResponse:
         async def one(name: str) -> tuple[str, ServiceHealth]:
             try:

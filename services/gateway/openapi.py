@@ -6,6 +6,12 @@ import json
 from typing import Any
 
 from services.gateway.auth import served_outside
+from shared.openapi import problem_response_doc
+
+
+# What the gateway itself may answer on any forwarded path.
+AT_THE_GATEWAY = {502: "The service behind this path is not reachable.",
+                  504: "The service behind this path did not answer in time."}
 
 
 def merge_openapi(docs: dict[str, dict[str, Any]], *, title: str, version: str, description: str) -> dict[str, Any]:
@@ -31,6 +37,7 @@ def merge_openapi(docs: dict[str, dict[str, Any]], *, title: str, version: str, 
         for name, schema in doc.get("components", {}).get("schemas", {}).items():
             schemas.setdefault(renames.get(name, name), schema)
         merged["components"]["securitySchemes"].update(doc.get("components", {}).get("securitySchemes", {}))
+        merged["components"].setdefault("headers", {}).update(doc.get("components", {}).get("headers", {}))
         for path, item in doc.get("paths", {}).items():
             if not served_outside(path):
                 continue
@@ -38,6 +45,8 @@ def merge_openapi(docs: dict[str, dict[str, Any]], *, title: str, version: str, 
                 if isinstance(op, dict) and "operationId" in op:
                     op["operationId"] = f"{service}_{op['operationId']}"
                     op["tags"] = [f"{service} {t}" if t in {"health", "operations"} else t for t in op.get("tags", [])]
+                    for status, description in AT_THE_GATEWAY.items():
+                        op["responses"].setdefault(str(status), problem_response_doc(description))
             merged["paths"][f"/api/v1/{service}{path}"] = item
         for tag in doc.get("tags", []):
             if tag["name"] not in seen_tags:

@@ -39,6 +39,31 @@ class TestOpenApi:
         refs = set(re.findall(r'"#/components/schemas/([^"]+)"', str(doc).replace("'", '"')))
         assert refs <= set(doc["components"]["schemas"]), refs - set(doc["components"]["schemas"])
 
+    async def test_a_generated_client_learns_every_answer_and_header(self, platform) -> None:
+        """Regression (an integrator's generated client): the roster file was typed as text, 400 and 413
+        were missing on bodies, 503 and the gateway's 502/504 nowhere, Retry-After and X-Request-ID
+        undeclared, and /health absent."""
+        doc = await merged_openapi(platform)
+        schemas = doc["components"]["schemas"]
+        upload = next(s for n, s in schemas.items() if n.startswith("Body_") and "file" in s.get("properties", {}))
+        assert upload["properties"]["file"]["format"] == "binary"
+        assert set(doc["components"]["headers"]) >= {"X-Request-ID", "Retry-After"}
+        for path, item in doc["paths"].items():
+            for method, op in item.items():
+                where, responses = f"{method.upper()} {path}", op["responses"]
+                if path.startswith("/api/"):
+                    assert {"502", "503", "504"} <= set(responses), where
+                if "requestBody" in op:
+                    assert {"400", "413"} <= set(responses), where
+                for status, response in responses.items():
+                    assert "X-Request-ID" in response.get("headers", {}), (where, status)
+                    if status in ("429", "503"):
+                        assert "Retry-After" in response["headers"], (where, status)
+                assert "__" not in op["operationId"], f"{where}: {op['operationId']}"
+        assert "/health" in doc["paths"]
+        problem = schemas["Problem"]["properties"]
+        assert {"error_count", "permission"} <= set(problem)
+
     async def test_it_lists_only_paths_the_gateway_serves(self, platform) -> None:
         """Regression: the merged document listed each service's /metrics, which the gateway answers 404."""
         doc = await merged_openapi(platform)
