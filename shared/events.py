@@ -31,6 +31,10 @@ class CloudEvent(BaseModel):
         """Topic per producing service: esop.<service>.<entity>.<verb> -> esop.<service>."""
         return ".".join(self.type.split(".")[:2])
 
+    def envelope(self) -> dict[str, Any]:
+        """The event in CloudEvents' JSON format: attributes without a value are left out (the data as it is)."""
+        return {**self.model_dump(mode="json", exclude={"data"}, exclude_none=True), "data": self.data}
+
     def attributes(self) -> dict[str, str]:
         """The context attributes as strings (binary content mode headers without the ce_ prefix)."""
         attrs = self.model_dump(mode="json", exclude={"data", "datacontenttype"}, exclude_none=True)

@@ -91,7 +91,7 @@ class Consumer:
         # Raises if the database itself is gone: the bus then redelivers later.
         async with self.sessionmaker() as session, session.begin():
             await session.execute(self.messaging.dead_letters.insert().values(
-                consumer=self.name, event_id=event.id, type=event.type, envelope=event.model_dump(mode="json"),
+                consumer=self.name, event_id=event.id, type=event.type, envelope=event.envelope(),
                 error=f"{type(exc).__name__}: {exc}"[:4000], attempts=attempts))
             # Mark handled so that a redelivery does not dead-letter it twice.
             await session.execute(insert(self.messaging.inbox).values(

@@ -28,7 +28,7 @@ async def add_event(session: AsyncSession, messaging: MessagingTables, event: Cl
     """Write `event` to the outbox in the caller's transaction; the relay is woken at commit."""
     await session.execute(messaging.outbox.insert().values(
         event_id=event.id, topic=event.topic, type=event.type, subject=event.subject,
-        envelope=event.model_dump(mode="json"), created_at=event.time,
+        envelope=event.envelope(), created_at=event.time,
     ))
     schema = messaging.outbox.schema
     await session.execute(text("select pg_notify(:ch, '')"), {"ch": notify_channel(schema)})

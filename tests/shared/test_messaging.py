@@ -233,6 +233,16 @@ class TestOutboxDeliversThroughInProcessBus:
         rows = await db.outbox_rows()
         return len(rows) == n and all(r.published_at is not None for r in rows)
 
+    async def test_the_stored_envelope_leaves_out_attributes_without_a_value(self, msg_db: MsgDb) -> None:
+        """Regression: a platform-wide event was stored with "tenantid": null (and "subject": null), where
+        the catalogue says such attributes are absent; null values inside the data stay."""
+        event = CloudEvent(source="/esop/x", type="esop.x.thing.happened", data={"user_id": None, "n": 1})
+        await msg_db.write([event])
+        [row] = [r for r in await msg_db.outbox_rows() if r.event_id == event.id]
+        assert "tenantid" not in row.envelope and "subject" not in row.envelope and "dataschema" not in row.envelope
+        assert row.envelope["data"] == {"user_id": None, "n": 1}
+        assert CloudEvent.model_validate(row.envelope) == event
+
     async def test_relay_wakes_on_notify_without_polling(self, msg_db: MsgDb, cleanup: list) -> None:
         service = unique_service()
         bus = RecordingBus()
