@@ -115,6 +115,15 @@ class ServiceUnavailable(ProblemError):
         super().__init__(detail, **kw)
 
 
+def _public_path(request: Request) -> str:
+    """The path as the client called it: behind the forwarding gateway a service is told the prefix it
+    is served under (X-Forwarded-Prefix); mounted in-process it knows it already (root_path)."""
+    prefix = request.headers.get("x-forwarded-prefix", "")
+    if prefix.startswith("/") and prefix.isprintable() and len(prefix) <= 100 and not request.scope.get("root_path"):
+        return prefix.rstrip("/") + request.url.path
+    return request.url.path
+
+
 def problem_response(request: Request | None, status: int, title: str | None = None, detail: str | None = None,
                      *, type_: str = "about:blank", errors: list[dict[str, Any]] | None = None,
                      headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> JSONResponse:
@@ -126,7 +135,7 @@ def problem_response(request: Request | None, status: int, title: str | None = N
     if detail:
         body["detail"] = detail
     if request is not None:
-        body["instance"] = request.url.path
+        body["instance"] = _public_path(request)
     rid = request_id_var.get()
     if rid:
         body["request_id"] = rid

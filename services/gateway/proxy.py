@@ -18,7 +18,7 @@ PATH_SAFE = "/:@!$&'()*+,;=-._~"
 HOP_BY_HOP = {b"connection", b"keep-alive", b"proxy-authenticate", b"proxy-authorization", b"te", b"trailers",
               b"transfer-encoding", b"upgrade", b"host", b"content-length"}
 # The gateway is the edge: it tells the service who the client is, and drops what the client said.
-NOT_FORWARDED = HOP_BY_HOP | {b"x-forwarded-for", b"forwarded"}
+NOT_FORWARDED = HOP_BY_HOP | {b"x-forwarded-for", b"forwarded", b"x-forwarded-prefix"}
 
 
 class Forwarder:
@@ -41,6 +41,8 @@ class Forwarder:
         client = scope.get("client")
         if client:
             headers.append(("X-Forwarded-For", client[0]))
+        if root := scope.get("root_path"):
+            headers.append(("X-Forwarded-Prefix", root))  # so that problems name the path the client called
         if rid := request_id_var.get():
             headers = [h for h in headers if h[0].lower() != "x-request-id"] + [("X-Request-ID", rid)]
         chunks = []

@@ -76,6 +76,10 @@ class TestMainJobAcrossProcesses:
             assert resp.status_code == 401 and resp.headers["content-type"] == "application/problem+json"
             resp = await client.get("/api/v1/profile/me")
             assert resp.status_code == 401
+            # Regression: a service's problem named its own path (/me), not the one the client called.
+            assert resp.json()["instance"] == "/api/v1/profile/me"
+            resp = await client.get("/api/v1/lifecycle/users/not-a-uuid/stage", headers={"X-Forwarded-Prefix": "/x"})
+            assert resp.status_code in (401, 422) and resp.json()["instance"] == "/api/v1/lifecycle/users/not-a-uuid/stage"
             resp = await client.post("/api/v1/identity/token", content=b"{", headers={"content-type": "application/json"})
             assert resp.status_code == 400 and resp.json()["status"] == 400
             assert "x-request-id" in resp.headers
