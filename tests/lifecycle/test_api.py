@@ -160,6 +160,14 @@ class TestTenantStages:
                                   "exited": 0}
         assert body["total"] == 3
 
+    async def test_an_unknown_company_is_404_not_a_row_of_zeros(self, platform) -> None:
+        """Regression: a platform administrator asking for a company id that does not exist got 200
+        with every count 0, where authz says 404."""
+        root = await make_platform_admin(platform.database_url)
+        await login(platform.client, root)
+        resp = await platform.client.get(f"{LC}/tenants/{uuid.uuid4()}/stages", headers=auth(root.token))
+        assert resp.status_code == 404 and resp.headers["content-type"] == PROBLEM
+
     async def test_an_employee_cannot_count(self, platform) -> None:
         company = await company_with_employees(platform, 1)
         resp = await platform.client.get(f"{LC}/tenants/{company.tenant_id}/stages",

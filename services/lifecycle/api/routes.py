@@ -9,7 +9,7 @@ from services.lifecycle.handlers import count_tenant_stages, get_readable_stage,
 from services.lifecycle.persistence.repository import list_stage_history
 from shared.auth import CurrentPrincipal, require_permission
 from shared.db import DbSession
-from shared.errors import problem_responses
+from shared.errors import NotFound, problem_responses
 from shared.pagination import CursorParam, Limit, Page, decode_cursor, page_of
 
 router = APIRouter(tags=["lifecycle"])
@@ -42,8 +42,12 @@ async def user_history(user_id: uuid.UUID, request: Request, session: DbSession,
 
 
 @router.get("/tenants/{tenant_id}/stages", response_model=StageCountsRead,
-            summary="Count a company's users in each stage", description="Needs `lifecycle:read` in the company.",
-            responses=problem_responses(401, 403, 422), dependencies=[require_permission("lifecycle:read")])
+            summary="Count a company's users in each stage",
+            description="Needs `lifecycle:read` in the company. A company is known here from its first invited "
+                        "person (its administrator, invited when it is created); before that it is 404.",
+            responses=problem_responses(401, 403, 404, 422), dependencies=[require_permission("lifecycle:read")])
 async def tenant_stages(tenant_id: uuid.UUID, session: DbSession) -> StageCountsRead:
     counts = await count_tenant_stages(session, tenant_id)
+    if not any(counts.values()):
+        raise NotFound("No such company here (lifecycle knows a company once its first person is invited).")
     return StageCountsRead(tenant_id=tenant_id, total=sum(counts.values()), counts=counts)
