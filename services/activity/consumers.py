@@ -12,9 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.activity.domain.logins import LoginKind
 from services.activity.handlers import record_login
+from services.activity.persistence.repository import remember_tenant
 from shared.events import CloudEvent
 from shared.inbox import EventHandler
 
+TENANT_CREATED = "esop.identity.tenant.created"
 LOGGED_IN = "esop.identity.user.logged_in"
 LOGIN_FAILED = "esop.identity.user.login_failed"
 LOGGED_OUT = "esop.identity.user.logged_out"
@@ -25,6 +27,12 @@ class _Consumed(BaseModel):
 
     tenant_id: uuid.UUID | None = None
     at: datetime | None = None
+
+
+class TenantCreated(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    tenant_id: uuid.UUID
 
 
 class LoggedIn(_Consumed):
@@ -44,6 +52,10 @@ class LoginFailed(_Consumed):
 class LoggedOut(_Consumed):
     user_id: uuid.UUID
     session_id: uuid.UUID | None = None
+
+
+async def on_tenant_created(session: AsyncSession, event: CloudEvent) -> None:
+    await remember_tenant(session, TenantCreated.model_validate(event.data).tenant_id)
 
 
 async def on_logged_in(session: AsyncSession, event: CloudEvent) -> None:
@@ -67,6 +79,7 @@ async def on_logged_out(session: AsyncSession, event: CloudEvent) -> None:
 
 
 CONSUMERS: dict[str, EventHandler] = {
+    TENANT_CREATED: on_tenant_created,
     LOGGED_IN: on_logged_in,
     LOGIN_FAILED: on_login_failed,
     LOGGED_OUT: on_logged_out,

@@ -211,9 +211,21 @@ class TestLoginSummary:
             assert resp.status_code == 422 and resp.headers["content-type"] == PROBLEM
 
 
+class TestUnknownCompany:
+    """Regression: a platform administrator asking for a company id that does not exist got an empty
+    list (and a summary of zeros), where authz says 404."""
+
+    async def test_an_unknown_company_is_404(self, platform) -> None:
+        root = await make_platform_admin(platform.database_url)
+        await login(platform.client, root)
+        for path in ("logins", "logins/summary"):
+            resp = await platform.client.get(f"{ACT}/tenants/{uuid.uuid4()}/{path}", headers=auth(root.token))
+            assert resp.status_code == 404 and resp.headers["content-type"] == PROBLEM, path
+
+
 class TestEventCatalogue:
     async def test_lists_the_consumed_login_events_and_publishes_none(self, platform) -> None:
         body = (await platform.client.get(f"{ACT}/events")).json()
         assert body["publishes"] == []
-        assert body["consumes"] == ["esop.identity.user.logged_in", "esop.identity.user.logged_out",
-                                    "esop.identity.user.login_failed"]
+        assert body["consumes"] == ["esop.identity.tenant.created", "esop.identity.user.logged_in",
+                                    "esop.identity.user.logged_out", "esop.identity.user.login_failed"]

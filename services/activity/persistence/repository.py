@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.activity.domain.logins import DayCounts, LoginKind
-from services.activity.persistence.tables import LoginRecord
+from services.activity.persistence.tables import KnownTenant, LoginRecord
 
 
 async def insert_login_record(session: AsyncSession, **values: Any) -> bool:
@@ -64,3 +64,11 @@ async def count_logins(session: AsyncSession, tenant_id: uuid.UUID, since: datet
                                            LoginRecord.at >= since)
     row = (await session.execute(query)).one()
     return row[0], row[1], row[2]
+
+
+async def remember_tenant(session: AsyncSession, tenant_id: uuid.UUID) -> None:
+    await session.execute(insert(KnownTenant).values(id=tenant_id).on_conflict_do_nothing())
+
+
+async def tenant_is_known(session: AsyncSession, tenant_id: uuid.UUID) -> bool:
+    return await session.get(KnownTenant, tenant_id) is not None

@@ -37,3 +37,12 @@ class LoginRecord(Base):
         Index("ix_login_records_user_at", "user_id", "at", "id"),
         Index("ix_login_records_tenant_at", "tenant_id", "at", "id"),
     )
+
+
+class KnownTenant(Base):
+    """A company identity has told us of (tenant.created), so that an unknown id is 404, not an empty list."""
+
+    __tablename__ = "tenants"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
