@@ -64,10 +64,10 @@ def catalogue(service: str, models: list[type[EventData]], consumes: list[str] |
     return {
         "service": service,
         "topic": f"esop.{service}",
-        "envelope": (f"CloudEvents 1.0: id, source (/esop/{service}), type, specversion, time, subject (the user id, "
-                     "or null), datacontenttype application/json, dataschema (below), and the extension tenantid "
-                     "(the company, absent when platform-wide). On Kafka: binary content mode, attributes as ce_* "
-                     "headers, key = subject (no key when null), topic esop.<service>. Delivery is at least once: "
+        "envelope": (f"CloudEvents 1.0: id, source (/esop/{service}), type, specversion, time, subject (the user "
+                     "id; absent when there is none), datacontenttype application/json, dataschema (below), and the "
+                     "extension tenantid (the company, absent when platform-wide). On Kafka: binary content mode, attributes as ce_* "
+                     "headers, key = subject (no key without one), topic esop.<service>. Delivery is at least once: "
                      "de-duplicate on id."),
         "publishes": [
             {"type": m.event_type, "version": m.version, "dataschema": f"urn:esop:event:{m.event_type}:v{m.version}",
