@@ -175,9 +175,10 @@ async def register(client: httpx.AsyncClient, mailbox: Mailbox, user_id: str, pa
                                                          "verification_code": otp["code"], "password": password}), 201)
 
 
-async def can_invite(client: httpx.AsyncClient, token: str, tenant_id: str) -> bool:
+async def may(client: httpx.AsyncClient, token: str, permission: str, tenant_id: str | None = None) -> bool:
+    """Whether authz grants `permission` yet: roles follow registration by event, a moment later."""
     resp = await client.post("/api/v1/authz/check", headers=bearer(token),
-                             json={"permission": "users:invite", "tenant_id": tenant_id})
+                             json={"permission": permission, "tenant_id": tenant_id})
     return resp.status_code == 200 and resp.json()["allowed"]
 
 
@@ -198,6 +199,7 @@ async def employee_journey(client: httpx.AsyncClient, mailbox: Mailbox, person: 
     check(await client.patch("/api/v1/profile/me", headers={**headers, "If-Match": current.headers["ETag"]},
                              json={"preferred_name": person.name[-2:], "locale": "zh-CN"}), 200)
     if give_feedback:
+        await poll(lambda: may(client, person.token, "feedback:submit"), f"the employee role of {person.name}")
         kind, text = random.choice(FEEDBACK)
         check(await client.post("/api/v1/feedback/feedback", headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
                                 json={"type": kind, "text": text}), 201)
@@ -229,7 +231,7 @@ async def run_demo(gateway: str, *, employees: int, roster: Path | None, message
         tenant_id = company["id"]
         await register(client, mailbox, company["admin_user_id"], password, "email")
         admin_token = await login(client, admin.email, password)
-        await poll(lambda: can_invite(client, admin_token, tenant_id), "the company_admin role")
+        await poll(lambda: may(client, admin_token, "users:invite", tenant_id), "the company_admin role")
         imported = check(await client.post(f"{ID}/tenants/{tenant_id}/roster", headers=bearer(admin_token),
                                            files={"file": ("roster.csv", roster_file, "text/csv")}), 200)
         for person, user_id in zip(people, imported["invited_user_ids"], strict=False):

@@ -52,18 +52,18 @@ class PermissionChecker(Protocol):
 
 
 class RemotePermissionChecker:
-    """Asks authz (the authority) and caches each answer briefly."""
+    """Asks authz (the authority) and caches a grant briefly (a revoked role may work for `ttl_seconds`).
+    A denial is not cached: a role granted a moment ago (a new user's, by event) works at once."""
 
     def __init__(self, client: ServiceClient, ttl_seconds: float = 5.0):
         self.client = client
         self.ttl = ttl_seconds
-        self._cache: dict[tuple[str, str, str], tuple[float, bool]] = {}
+        self._granted: dict[tuple[str, str, str], float] = {}  # until when
 
     async def check(self, principal: Principal, permission: str, tenant_id: uuid.UUID | None) -> bool:
         key = (principal.token, permission, str(tenant_id))
-        hit = self._cache.get(key)
-        if hit and hit[0] > time.monotonic():
-            return hit[1]
+        if self._granted.get(key, 0.0) > time.monotonic():
+            return True
         # No tenant means something that belongs to no company: only a platform-wide grant may do it.
         body = {"permission": permission, "tenant_id": str(tenant_id) if tenant_id else None,
                 "platform_wide": tenant_id is None}
@@ -75,9 +75,10 @@ class RemotePermissionChecker:
         if resp.status_code != 200:
             raise ServiceUnavailable(f"The permission service answered {resp.status_code}.")
         allowed = bool(resp.json()["allowed"])
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[key] = (time.monotonic() + self.ttl, allowed)
+        if allowed:
+            if len(self._granted) > 10_000:
+                self._granted.clear()
+            self._granted[key] = time.monotonic() + self.ttl
         return allowed
 
 

@@ -74,6 +74,28 @@ class TestAssignmentReachesTheToken:
         await eventually(lambda: claim_has("support_agent", False), what="support_agent gone from the claim")
         assert "employee" in roles_claim(person.token)
 
+    async def test_a_role_granted_works_at_once_at_the_services(self, platform) -> None:
+        """Regression: services cached a denial for 5 s, so a user who was refused a moment before their
+        role arrived (a new employee, by event) stayed refused after it had."""
+        root = await _root(platform)
+        company = await company_with_employees(platform, 1, root=root)
+        person = company.employees[0]
+        roles = (await platform.client.get(f"{AZ}/users/{person.user_id}/roles", headers=auth(root.token))).json()
+        [employee] = [a["id"] for a in roles if a["role"] == "employee"]
+        assert (await platform.client.delete(f"{AZ}/users/{person.user_id}/roles/{employee}",
+                                             headers=auth(root.token))).status_code == 200
+
+        async def submit() -> int:
+            resp = await platform.client.post("/api/v1/feedback/feedback", headers=auth(person.token),
+                                              json={"type": "question", "text": "还能提交吗？"})
+            return resp.status_code
+
+        await eventually(lambda: _is(submit(), 403), what="the revoked role to stop working (grants cache 5 s)")
+        resp = await platform.client.post(f"{AZ}/users/{person.user_id}/roles", headers=auth(root.token), json={
+            "role": "employee", "tenant_id": str(company.tenant_id), "reason": "back"})
+        assert resp.status_code == 201, resp.text
+        assert await submit() == 201
+
     async def test_a_company_admin_may_not_assign_roles(self, platform) -> None:
         company = await company_with_employees(platform, 1)
         resp = await platform.client.post(f"{AZ}/users/{company.employees[0].user_id}/roles",
@@ -90,3 +112,7 @@ async def _root(platform):
     await eventually(lambda: has_permission(platform.client, root.token, "tenants:create"), what="platform_admin")
     await login(platform.client, root)  # a token whose roles claim includes platform_admin
     return root
+
+
+async def _is(status, expected: int) -> bool:
+    return await status == expected
