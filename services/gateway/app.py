@@ -111,7 +111,7 @@ def create_app(settings: GatewaySettings | None = None, mounts: dict[str, ASGIAp
             yield
 
     app = FastAPI(title="ESOP platform API", version="1.0.0", description=DESCRIPTION, lifespan=lifespan,
-                  openapi_url=None, docs_url=None, redoc_url=None)
+                  openapi_url=None, docs_url=None, redoc_url=None, redirect_slashes=False)
     app.state.settings = settings
     install_error_handlers(app)
     install_docs(app, "ESOP platform API")

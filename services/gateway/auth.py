@@ -13,7 +13,10 @@ from shared.tokens import InvalidToken, TokenVerifier
 
 
 def served_outside(path: str) -> bool:
-    """Whether the gateway serves a service's path to clients (it never serves metrics or /internal/)."""
+    """Whether the gateway serves a service's path to clients: never metrics or /internal/, and never a
+    path with a control character in it (a trailing newline slips past route patterns' `$`)."""
+    if not path.isprintable():
+        return False
     return not (path.rstrip("/").endswith("/metrics") or "/internal/" in path)
 
 

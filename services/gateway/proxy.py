@@ -34,7 +34,7 @@ class Forwarder:
         path = scope["path"][len(scope.get("root_path", "")):] if scope.get("root_path") else scope["path"]
         # The decoded path is what the gateway checked; encode it again so that the service, which decodes
         # once, routes on exactly that path (never on a second decoding of %25..., %3F or %23).
-        url = self.upstream + quote(path or "/", safe=PATH_SAFE)
+        url = self.upstream + "/" + quote(path.lstrip("/"), safe=PATH_SAFE)  # never `host` + `@evil...`
         if scope.get("query_string"):
             url += "?" + scope["query_string"].decode("latin-1")
         headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"] if k not in NOT_FORWARDED]

@@ -184,7 +184,8 @@ class TestTrailingSlash:
 
     async def test_a_path_with_a_trailing_slash_is_a_404_problem(self, platform) -> None:
         company = await company_with_employees(platform, 1)
-        for path in ("/api/v1/profile/me/", "/api/v1/identity/me/", "/api/v1/lifecycle/me/stage/"):
+        for path in ("/api/v1/profile/me/", "/api/v1/identity/me/", "/api/v1/lifecycle/me/stage/", "/health/",
+                     "/openapi.json/"):
             resp = await platform.client.get(path, headers=auth(company.employees[0].token))
             assert resp.status_code == 404 and resp.headers["content-type"] == PROBLEM, (path, resp.status_code)
 

@@ -91,7 +91,10 @@ class TestMainJobAcrossProcesses:
         async with httpx.AsyncClient(base_url=deployment.gateway, timeout=30) as client:
             for path in ("/api/v1/identity/%256detrics", "/api/v1/identity/metrics%23", "/api/v1/authz/metrics%3F",
                          "/api/v1/identity/%2569nternal/revoked-sessions",
-                         "/api/v1/identity/internal%252Frevoked-sessions", "/api/v1/identity/metrics"):
+                         "/api/v1/identity/internal%252Frevoked-sessions", "/api/v1/identity/metrics",
+                         # Regression: a trailing newline made the rest of the path the URL's authority.
+                         "/api/v1/identity/metrics%0a", f"/api/v1/profile/@127.0.0.1:{deployment.ports['identity']}"
+                                                        "/metrics%0a", "/api/v1/identity/me%0d%0a"):
                 resp = await client.get(httpx.URL(deployment.gateway + path), params={"since": since})
                 assert resp.status_code == 404, (path, resp.status_code, resp.text[:200])
                 assert resp.headers["content-type"] == "application/problem+json", path
