@@ -64,6 +64,7 @@ class TestLogin:
             waits.append(int(resp.headers["Retry-After"]))
             with psycopg2.connect(platform.database_url) as conn, conn.cursor() as cur:
                 cur.execute("update identity.users set locked_until = now() where id = %s", (str(person.user_id),))
+                cur.execute("update identity.login_throttles set locked_until = now()")  # the name's lock too
         assert 55 <= waits[0] <= 61 and 115 <= waits[1] <= 121
         assert (await platform.client.post(f"{ID}/token", json={"login": person.login_name,
                                                                 "password": person.password})).status_code == 200
@@ -122,6 +123,30 @@ class TestLogin:
         # The same name written another way is the same name.
         resp = await platform.client.post(f"{ID}/token", json={"login": "139 1234 5678", "password": "x"})
         assert resp.status_code == 429
+
+    async def test_lockout_does_not_tell_who_has_an_account_through_the_scope_flags(self, platform) -> None:
+        """Regression: with a name locked, `tenant_id` or `"platform": true` answered 401 for a real
+        account (it was locked on the account) and 429 for an unknown name (locked on the name); and
+        failures with `platform: true` locked an unknown name but not a real one."""
+        import uuid
+
+        company = await company_with_employees(platform, 2)
+        known, other_known = company.employees[0].login_name, company.employees[1].login_name
+        scoped = [{"tenant_id": str(uuid.uuid4())}, {"platform": True}]
+        answers = {}
+        for name in (known, "13912345670"):
+            for _ in range(5):
+                await platform.client.post(f"{ID}/token", json={"login": name, "password": "wrong-password"})
+            answers[name] = [(await platform.client.post(f"{ID}/token", json={
+                "login": name, "password": "wrong-password", **extra})).status_code for extra in scoped]
+        assert answers[known] == answers["13912345670"] == [429, 429], answers
+        answers = {}
+        for name in (other_known, "13912345671"):
+            for _ in range(5):
+                await platform.client.post(f"{ID}/token", json={"login": name, "password": "wrong", "platform": True})
+            answers[name] = (await platform.client.post(f"{ID}/token", json={"login": name, "password": "wrong"})
+                             ).status_code
+        assert answers[other_known] == answers["13912345671"] == 429, answers
 
 
 class TestRefresh:

@@ -5,7 +5,6 @@ import math
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import NoReturn
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -88,20 +87,6 @@ def _login_key(login: str, email: str | None, mobile: str | None) -> str:
     return digest(f"email:{email}" if email else f"mobile:{mobile}" if mobile else f"raw:{login.strip().casefold()}")
 
 
-async def _refuse_unknown(session: AsyncSession, deps: IdentityDeps, key: str, password: str, client: ClientInfo,
-                          now: datetime) -> NoReturn:
-    """A login name that opens no account gets the answers a real account would: the same work, the
-    same 401s, and after as many failures the same lockout."""
-    throttle = await get_login_throttle(session, key)
-    await deps.hashing(verify_password, password, None)
-    if _locked(throttle, now):
-        await _fail(session, deps, None, "locked", client, now)
-        raise _locked_out(throttle.locked_until, now)  # type: ignore[arg-type]
-    _count_failure(deps, throttle, now)
-    await _fail(session, deps, None, "bad_credentials", client, now)
-    raise Unauthorized("The login or password is wrong.", keep_changes=True)
-
-
 def _count_failure(deps: IdentityDeps, user: User | LoginThrottle, now: datetime) -> None:
     """Five failures in a row lock the account: 1 minute, then 2, 4, ... up to the configured maximum."""
     user.failed_logins += 1
@@ -118,16 +103,21 @@ async def login(session: AsyncSession, deps: IdentityDeps, *, login: str, passwo
     decides which, and where it opens several, `tenant_id` or `platform` does."""
     now = deps.clock()
     email, mobile = _parse_login(login, deps.settings.phone_region)
+    # Failures count on the login name for every login, whether or not (and however scoped) it opens an
+    # account, so the answers never tell who is on the platform; an account also locks on its own, for
+    # its other names. Lock order: the name, then the accounts.
+    throttle = await get_login_throttle(session, _login_key(login, email, mobile))
     candidates = list(await find_users_by_login(session, email=email, mobile=mobile, tenant_id=tenant_id,
                                                 platform=platform))
-    if not candidates:
-        await _refuse_unknown(session, deps, _login_key(login, email, mobile), password, client, now)
+    one = candidates[0] if len(candidates) == 1 else None
     open_ = [u for u in candidates if not _locked(u, now)]
-    if not open_:
-        user = candidates[0]
+    if _locked(throttle, now) or (candidates and not open_):
         await deps.hashing(verify_password, password, None)
-        await _fail(session, deps, user, "locked", client, now)
-        raise _locked_out(user.locked_until, now)  # type: ignore[arg-type]
+        await _fail(session, deps, one, "locked", client, now)
+        until = max(u.locked_until for u in (throttle, *candidates) if _locked(u, now))  # type: ignore[type-var]
+        raise _locked_out(until, now)
+    if not open_:
+        await deps.hashing(verify_password, password, None)
     matches = [u for u in open_ if await deps.hashing(verify_password, password, u.password_hash)]
     if len(matches) > 1:
         await _fail(session, deps, None, "ambiguous", client, now)
@@ -135,14 +125,13 @@ async def login(session: AsyncSession, deps: IdentityDeps, *, login: str, passwo
         raise BadRequest(f"This login and password open accounts in several companies; give tenant_id{staff}.",
                          keep_changes=True)
     if not matches:
-        for user in open_:
-            _count_failure(deps, user, now)
-        await _fail(session, deps, open_[0] if len(open_) == 1 else None, "bad_credentials", client, now)
+        for counted in (throttle, *open_):
+            _count_failure(deps, counted, now)
+        await _fail(session, deps, one, "bad_credentials", client, now)
         raise Unauthorized("The login or password is wrong.", keep_changes=True)
     user = matches[0]
-    user.failed_logins = 0
-    user.lockouts = 0
-    user.locked_until = None
+    for cleared in (user, throttle):
+        cleared.failed_logins, cleared.lockouts, cleared.locked_until = 0, 0, None
     sess = Session(id=uuid.uuid4(), user_id=user.id, tenant_id=user.tenant_id, ip=client.ip,
                    user_agent=(client.user_agent or "")[:400] or None)
     session.add(sess)

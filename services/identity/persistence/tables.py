@@ -66,9 +66,9 @@ class User(Base):
 
 
 class LoginThrottle(Base):
-    """Failed logins counted per login name that opens no account, so that an unknown name locks
-    exactly like a known one (lockout must not tell who is on the platform). The name is kept only
-    as a digest."""
+    """Failed logins counted per login name, whether or not it opens an account, so that an unknown
+    name locks exactly like a known one (lockout must not tell who is on the platform). The name is
+    kept only as a digest."""
 
     __tablename__ = "login_throttles"
 
