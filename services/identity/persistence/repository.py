@@ -48,8 +48,8 @@ async def find_users_by_login(session: AsyncSession, *, email: str | None, mobil
 
 
 async def get_login_throttle(session: AsyncSession, key: str) -> LoginThrottle:
-    """The failure count of a login name that opens no account, made if new and locked until the
-    transaction ends (concurrent guesses take turns, as they do on an account)."""
+    """The failure count of a login name, made if new and locked until the transaction ends
+    (concurrent guesses take turns)."""
     await session.execute(insert(LoginThrottle).values(key=key, failed_logins=0, lockouts=0)
                           .on_conflict_do_nothing())
     row = await session.get(LoginThrottle, key, with_for_update=True, populate_existing=True)
