@@ -182,20 +182,14 @@ def install_error_handlers(app: FastAPI) -> None:
         log.info("data error: %s", exc.orig)
         return problem_response(request, 422, "Unprocessable Content", "A value in the request cannot be stored.")
 
-    @app.exception_handler(DBAPIError)
-    async def _dbapi(request: Request, exc: DBAPIError) -> JSONResponse:
-        log.warning("database error: %s", exc.orig)
-        return problem_response(request, 503, "Service Unavailable", "The database is not available; retry later.",
-                                headers={"Retry-After": "1"})
+    async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # The database (or a peer) failed, cannot be reached or does not answer in time: not the request's fault.
+        log.warning("unavailable: %r", getattr(exc, "orig", None) or exc)
+        return problem_response(request, 503, "Service Unavailable", "The database or a backing service is not "
+                                "available; retry later.", headers={"Retry-After": "1"})
 
-    async def _unreachable(request: Request, exc: Exception) -> JSONResponse:
-        # A database (or peer) that cannot be reached or does not answer in time: not the request's fault.
-        log.warning("unavailable: %r", exc)
-        return problem_response(request, 503, "Service Unavailable", "A backing service is not available; retry later.",
-                                headers={"Retry-After": "1"})
-
-    for unreachable in (OSError, TimeoutError, PoolTimeout):
-        app.add_exception_handler(unreachable, _unreachable)
+    for unavailable in (DBAPIError, OSError, TimeoutError, PoolTimeout):
+        app.add_exception_handler(unavailable, _unavailable)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

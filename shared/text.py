@@ -67,11 +67,7 @@ def _trimmed(value: Any) -> Any:
 
 def _checked(value: str, *, multiline: bool) -> str:
     # Empty text is left to the field's min_length (or to the schema, which may read it as none).
-    if problem := unsafe_character(value, multiline=multiline):
-        raise ValueError(f"must not contain a {problem}")
-    if invisible(value):
-        raise ValueError("must contain a visible character")
-    return value
+    return clean_text(value, multiline=multiline) if value else value
 
 
 def _single_line(value: str) -> str:
